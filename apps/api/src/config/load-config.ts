@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import type { LogLevel, RhythmConfig } from './rhythm-config';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A JSON object whose keys were lower-cased, as the original Rhythm matched config keys. */
+type FileSection = Readonly<Record<string, unknown>>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Builds the configuration from the original Rhythm JSON config file (`--config FILE` or
+ * RHYTHM_CONFIG; keys case-insensitive) and RHYTHM_* environment variables, which win over the file.
+ * Every problem is collected so that one start-up reports all of them.
+ */
+export function loadConfig(env: Env, argv: readonly string[], version: string): RhythmConfig {
+  const problems: string[] = [];
+  const file = readConfigFile(configPath(env, argv), problems);
+  const api = section(file, 'api');
+  const storageFile = section(file, 'storage');
+  const logging = section(file, 'logging');
+
+  const addr = env.RHYTHM_ADDR ?? stringAt(api, 'addr', problems, 'api.addr') ?? 'localhost:8000';
+  const { host, port } = parseAddr(addr, problems);
+
+  const authBackend = env.RHYTHM_AUTH ?? stringAt(section(api, 'auth'), 'backend', problems, 'api.auth.backend');
+  if (authBackend !== undefined && authBackend !== 'none') {
+    // Refusing to start beats silently serving everything read-write to everyone.
+    problems.push(`auth backend '${authBackend}' is not available in this version; use 'none'`);
+  }
+
+  const level = (env.RHYTHM_LOG_LEVEL ?? stringAt(logging, 'level', problems, 'logging.level') ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(level)) problems.push(`logging level '${level}' must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const bodyLimit = env.RHYTHM_BODY_LIMIT ?? numberAt(api, 'bodylimit', problems, 'api.bodylimit');
+  const bodyLimitBytes = bodyLimit === undefined ? DEFAULT_BODY_LIMIT : Number(bodyLimit);
+  if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) {
+    problems.push(`RHYTHM_BODY_LIMIT '${bodyLimit}' must be an integer number of bytes, at least 1024`);
+  }
+
+  const certFile = env.RHYTHM_TLS_CERT_FILE ?? stringAt(api, 'certfile', problems, 'api.certfile') ?? '';
+  const keyFile = env.RHYTHM_TLS_KEY_FILE ?? stringAt(api, 'keyfile', problems, 'api.keyfile') ?? '';
+  if ((certFile === '') !== (keyFile === '')) {
+    problems.push('TLS needs both a certificate file and a key file (api.certfile and api.keyfile)');
+  }
+
+  const storage = storageOptions(env, storageFile, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    version,
+    api: { host, port, certFile, keyFile, bodyLimitBytes },
+    storage,
+    logging: { level },
+  };
+}
+
+function storageOptions(env: Env, file: FileSection, problems: string[]): RhythmConfig['storage'] {
+  const backend = env.RHYTHM_STORAGE ?? stringAt(file, 'backend', problems, 'storage.backend') ?? 'embedded';
+  const redis = section(file, 'redis');
+  const embedded = section(file, 'embedded');
+  switch (backend) {
+    case 'redis':
+      return {
+        kind: 'redis',
+        url: env.RHYTHM_REDIS_URL ?? stringAt(redis, 'url', problems, 'storage.redis.url') ?? 'redis://127.0.0.1:6379',
+        keyPrefix: env.RHYTHM_REDIS_PREFIX ?? stringAt(redis, 'prefix', problems, 'storage.redis.prefix') ?? 'rhythm:',
+      };
+    case 'embedded':
+      return {
+        kind: 'embedded',
+        dataDir: env.RHYTHM_DATA_DIR ?? stringAt(embedded, 'dir', problems, 'storage.embedded.dir') ?? './data',
+      };
+    default:
+      problems.push(`storage backend '${backend}' must be 'embedded' or 'redis'`);
+      return { kind: 'embedded', dataDir: './data' };
+  }
+}
+
+function configPath(env: Env, argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--config' || arg === '-config') return argv[i + 1];
+    if (arg.startsWith('--config=') || arg.startsWith('-config=')) return arg.slice(arg.indexOf('=') + 1);
+  }
+  return env.RHYTHM_CONFIG;
+}
+
+function readConfigFile(path: string | undefined, problems: string[]): FileSection {
+  if (path === undefined) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    problems.push(`cannot read config file ${path}: ${(error as Error).message}`);
+    return {};
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!isObject(parsed)) throw new Error('the top level must be a JSON object');
+    return lowerCaseKeys(parsed);
+  } catch (error) {
+    problems.push(`config file ${path} is not valid: ${(error as Error).message}`);
+    return {};
+  }
+}
+
+function lowerCaseKeys(value: Record<string, unknown>): FileSection {
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [key.toLowerCase(), isObject(inner) ? lowerCaseKeys(inner) : inner]),
+  );
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function section(parent: FileSection, key: string): FileSection {
+  const value = parent[key];
+  return isObject(value) ? value : {};
+}
+
+function stringAt(parent: FileSection, key: string, problems: string[], path: string): string | undefined {
+  const value = parent[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') {
+    problems.push(`${path} must be a string`);
+    return undefined;
+  }
+  return value;
+}
+
+function numberAt(parent: FileSection, key: string, problems: string[], path: string): string | undefined {
+  const value = parent[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number') {
+    problems.push(`${path} must be a number`);
+    return undefined;
+  }
+  return String(value);
+}
+
+function parseAddr(addr: string, problems: string[]): { host: string; port: number } {
+  const match = /^(.*):(\d{1,5})$/.exec(addr);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) {
+    problems.push(`listen address '${addr}' must be host:port (for example localhost:8000)`);
+    return { host: 'localhost', port: 8000 };
+  }
+  const host = match[1].replace(/^\[(.*)\]$/, '$1');
+  return { host: host === '' ? '0.0.0.0' : host, port };
+}

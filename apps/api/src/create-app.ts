@@ -1,0 +1,29 @@
+import type { INestApplication, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SwaggerModule } from '@nestjs/swagger';
+import { readFileSync } from 'node:fs';
+import { AppModule } from './app.module';
+import type { RhythmConfig } from './config/rhythm-config';
+import { ApiExceptionFilter } from './http/api-exception.filter';
+import { buildOpenApiDocument } from './http/openapi';
+import { RouteCatalog } from './http/route-catalog';
+
+/** Builds the API application as `main.ts`, the OpenAPI generator and the tests all use it. */
+export async function createApp(config: RhythmConfig, logger: LoggerService | false): Promise<INestApplication> {
+  const tls = config.api.certFile
+    ? { key: readFileSync(config.api.keyFile), cert: readFileSync(config.api.certFile) }
+    : undefined;
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bodyParser: false,
+    logger,
+    httpsOptions: tls,
+  });
+  app.disable('x-powered-by');
+  app.useGlobalFilters(new ApiExceptionFilter(new RouteCatalog(app.getHttpAdapter().getInstance())));
+  app.enableShutdownHooks();
+  // Before init, so that the docs routes precede the router's not-found handler.
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app));
+  await app.init();
+  return app;
+}

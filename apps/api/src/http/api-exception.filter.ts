@@ -1,0 +1,85 @@
+import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { JobsError, JobsErrorCode } from '@rhythm/jobs';
+import type { Request, Response } from 'express';
+import { RequestValidationError } from './request-validation.error';
+import type { RouteCatalog } from './route-catalog';
+
+interface ErrorAnswer {
+  readonly status: number;
+  readonly messages: string[];
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * The one place where errors become HTTP answers, all in the `{"Errors": [...]}` envelope that
+ * Rhythm clients parse (the original CLI crashes on anything else). Internals never leak: an
+ * unexpected error is logged with its stack and answered with a generic 500.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  constructor(private readonly routes: RouteCatalog) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    const answer = this.answer(exception, request);
+    if (answer.status >= 500) {
+      this.logger.error({
+        msg: 'request failed',
+        method: request.method,
+        path: request.path,
+        status: answer.status,
+        error: describe(exception),
+      });
+    }
+    if (response.headersSent) return;
+    response.status(answer.status).set(answer.headers ?? {}).json({ Errors: answer.messages });
+  }
+
+  private answer(exception: unknown, request: Request): ErrorAnswer {
+    if (exception instanceof JobsError) return { status: jobsStatus(exception.code), messages: [...exception.details] };
+    if (exception instanceof RequestValidationError) {
+      return { status: HttpStatus.BAD_REQUEST, messages: exception.problems };
+    }
+    if (exception instanceof HttpException) return this.httpAnswer(exception, request);
+    return { status: HttpStatus.INTERNAL_SERVER_ERROR, messages: ['Internal server error'] };
+  }
+
+  private httpAnswer(exception: HttpException, request: Request): ErrorAnswer {
+    const status = exception.getStatus();
+    if (status === HttpStatus.NOT_FOUND) {
+      const allowed = this.routes.methodsFor(request.path);
+      if (allowed.length > 0) {
+        return {
+          status: HttpStatus.METHOD_NOT_ALLOWED,
+          messages: [`Method ${request.method} not allowed; use ${allowed.join(', ')}`],
+          headers: { Allow: allowed.join(', ') },
+        };
+      }
+      return { status, messages: ['Not found'] };
+    }
+    return { status, messages: [exception.message || HttpStatus[status]] };
+  }
+}
+
+function jobsStatus(code: JobsErrorCode): number {
+  switch (code) {
+    case JobsErrorCode.JOB_NOT_FOUND:
+      return HttpStatus.NOT_FOUND;
+    case JobsErrorCode.JOB_ALREADY_EXISTS:
+      return HttpStatus.CONFLICT;
+    case JobsErrorCode.INVALID_JOB:
+      return HttpStatus.BAD_REQUEST;
+    case JobsErrorCode.STORE_UNAVAILABLE:
+      return HttpStatus.SERVICE_UNAVAILABLE;
+  }
+}
+
+function describe(exception: unknown): Record<string, unknown> {
+  if (!(exception instanceof Error)) return { value: String(exception) };
+  const cause = exception.cause instanceof Error ? exception.cause.message : undefined;
+  return { name: exception.name, message: exception.message, cause, stack: exception.stack };
+}

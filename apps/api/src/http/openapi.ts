@@ -1,0 +1,17 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+
+/** The API's OpenAPI document, generated from the controllers and DTOs (see openapi/openapi.json). */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Rhythm API')
+    .setDescription(
+      'Time-based job scheduler for Apache Mesos and AWS-style resources, wire-compatible with the ' +
+        'Rhythm v1 API. Errors are always `{"Errors": ["..."]}`.',
+    )
+    .setVersion('v1')
+    .build();
+  return SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
+  });
+}

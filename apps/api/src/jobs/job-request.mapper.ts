@@ -1,0 +1,59 @@
+import type { JobContainer, JobPatch, JobSpec } from '@rhythm/jobs';
+import type { CreateJobDto } from './dto/create-job.dto';
+import type { UpdateJobDto } from './dto/update-job.dto';
+
+/** A validated create payload with the original Rhythm's defaults filled in. */
+export function toJobSpec(dto: CreateJobDto): JobSpec {
+  return {
+    schedule: { type: 'Cron', cron: dto.schedule.cron },
+    env: dto.env ?? {},
+    secrets: dto.secrets ?? {},
+    container: toContainer(dto.container),
+    cpus: dto.cpus,
+    mem: dto.mem,
+    disk: dto.disk ?? 0,
+    cmd: dto.cmd ?? '',
+    user: dto.user ?? '',
+    shell: dto.shell ?? true,
+    arguments: dto.arguments ?? [],
+    labels: dto.labels ?? {},
+    maxRetries: dto.maxretries ?? 0,
+  };
+}
+
+function toContainer(container: CreateJobDto['container']): JobContainer {
+  if (container.docker) {
+    return {
+      type: 'Docker',
+      docker: { image: container.docker.image, forcePullImage: container.docker.forcepullimage ?? false },
+    };
+  }
+  // Validation guarantees exactly one of docker and mesos.
+  return { type: 'Mesos', mesos: { image: container.mesos?.image ?? '' } };
+}
+
+/** Null and absent both mean "unchanged". */
+export function toJobPatch(dto: UpdateJobDto): JobPatch {
+  const docker = dto.container?.docker;
+  const mesos = dto.container?.mesos;
+  return {
+    schedule: dto.schedule ? { cron: dto.schedule.cron } : undefined,
+    env: dto.env ?? undefined,
+    secrets: dto.secrets ?? undefined,
+    container: dto.container
+      ? {
+          docker: docker ? { image: docker.image ?? undefined, forcePullImage: docker.forcepullimage ?? undefined } : undefined,
+          mesos: mesos ? { image: mesos.image } : undefined,
+        }
+      : undefined,
+    cpus: dto.cpus ?? undefined,
+    mem: dto.mem ?? undefined,
+    disk: dto.disk ?? undefined,
+    cmd: dto.cmd ?? undefined,
+    user: dto.user ?? undefined,
+    shell: dto.shell ?? undefined,
+    arguments: dto.arguments ?? undefined,
+    labels: dto.labels ?? undefined,
+    maxRetries: dto.maxretries ?? undefined,
+  };
+}

@@ -1,0 +1,18 @@
+/** One jest run covers unit (*.spec.ts next to the code), e2e and integration tests (test/). */
+
+module.exports = {
+  rootDir: '.',
+  moduleFileExtensions: ['js', 'json', 'ts'],
+  testEnvironment: 'node',
+  testRegex: '.*\\.(spec|e2e-spec|int-spec)\\.ts$',
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  transform: {
+    // The Swagger plugin runs under jest too, so the OpenAPI test sees what `nest build` documents.
+    '^.+\\.ts$': ['ts-jest', { astTransformers: { before: ['<rootDir>/test/support/swagger-plugin-transformer.js'] } }],
+  },
+  moduleNameMapper: {
+    '^@rhythm/(jobs|scheduling)$': '<rootDir>/libs/$1/src',
+    '^@rhythm/(jobs|scheduling)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  },
+  testTimeout: 20000,
+};
