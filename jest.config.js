@@ -8,11 +8,15 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: {
     // The Swagger plugin runs under jest too, so the OpenAPI test sees what `nest build` documents.
-    '^.+\\.ts$': ['ts-jest', { astTransformers: { before: ['<rootDir>/test/support/swagger-plugin-transformer.js'] } }],
+    '^.+\\.ts$': [
+      'ts-jest',
+      { astTransformers: { before: ['<rootDir>/test/support/swagger-plugin-transformer.js'] } },
+    ],
   },
   moduleNameMapper: {
     '^@rhythm/(jobs|scheduling)$': '<rootDir>/libs/$1/src',
     '^@rhythm/(jobs|scheduling)/(.*)$': '<rootDir>/libs/$1/src/$2',
   },
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   testTimeout: 20000,
 };

@@ -63,7 +63,10 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
     await testApp.close();
   });
 
-  const create = (body: unknown) => request(http).post('/api/v1/jobs').send(body as object);
+  const create = (body: unknown) =>
+    request(http)
+      .post('/api/v1/jobs')
+      .send(body as object);
 
   function expectErrors(response: request.Response, status: number, ...messages: RegExp[]): void {
     expect(response.status).toBe(status);
@@ -71,7 +74,9 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
     expect(Array.isArray(response.body.Errors)).toBe(true);
     expect(response.body.Errors.length).toBeGreaterThan(0);
     for (const message of messages) {
-      expect(response.body.Errors).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+      expect(response.body.Errors).toEqual(
+        expect.arrayContaining([expect.stringMatching(message)]),
+      );
     }
   }
 
@@ -88,11 +93,24 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
     });
 
     it('accepts a body without Content-Type and keys in any case, as the original CLI sends them', async () => {
-      const body = JSON.stringify({ ...JOB, GROUP: 'g', Project: 'p', iD: 'x', CPUs: 2, Env: { lower: 'v', UP: 'V' } });
+      const body = JSON.stringify({
+        ...JOB,
+        GROUP: 'g',
+        Project: 'p',
+        iD: 'x',
+        CPUs: 2,
+        Env: { lower: 'v', UP: 'V' },
+      });
       const created = await request(http).post('/api/v1/jobs').set('Content-Type', '').send(body);
       expect(created.status).toBe(204);
       const read = await request(http).get('/api/v1/jobs/g/p/x');
-      expect(read.body).toMatchObject({ Group: 'g', Project: 'p', ID: 'x', CPUs: 2, Env: { lower: 'v', UP: 'V' } });
+      expect(read.body).toMatchObject({
+        Group: 'g',
+        Project: 'p',
+        ID: 'x',
+        CPUs: 2,
+        Env: { lower: 'v', UP: 'V' },
+      });
     });
 
     it('takes back a job copied from a GET answer', async () => {
@@ -117,11 +135,17 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
 
     it('lets one of several concurrent creates win', async () => {
       const responses = await Promise.all(Array.from({ length: 8 }, () => create(JOB)));
-      expect(responses.map((r) => r.status).sort()).toEqual([204, 409, 409, 409, 409, 409, 409, 409]);
+      expect(responses.map((r) => r.status).sort()).toEqual([
+        204, 409, 409, 409, 409, 409, 409, 409,
+      ]);
     });
 
     it('answers 404 in the envelope for a missing job', async () => {
-      expectErrors(await request(http).get('/api/v1/jobs/group/project/none'), 404, /^Job not found$/);
+      expectErrors(
+        await request(http).get('/api/v1/jobs/group/project/none'),
+        404,
+        /^Job not found$/,
+      );
     });
   });
 
@@ -145,7 +169,10 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
     it.each([
       [{ group: 'a b' }, /^Group: Does not match pattern/],
       [{ id: '' }, /^ID: Does not match pattern/],
-      [{ schedule: { cron: '* * *' } }, /^Schedule\.Cron: Does not match format 'cron' \(expected exactly 5 fields, found 3\)$/],
+      [
+        { schedule: { cron: '* * *' } },
+        /^Schedule\.Cron: Does not match format 'cron' \(expected exactly 5 fields, found 3\)$/,
+      ],
       [{ schedule: { cron: '0 0 30 2 *' } }, /^Schedule\.Cron: .*never fires/],
       [{ schedule: {} }, /^Schedule\.Cron: Is required$/],
       [{ cpus: 0 }, /^CPUs: Must be greater than 0$/],
@@ -159,7 +186,10 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
       [{ env: { A: 1 } }, /^Env: Must be an object of strings$/],
       [{ labels: [] }, /^Labels: Must be an object of strings$/],
       [{ container: {} }, /^Container: Must have exactly one of Docker and Mesos/],
-      [{ container: { docker: { image: 'a' }, mesos: { image: 'b' } } }, /^Container: Must have exactly one/],
+      [
+        { container: { docker: { image: 'a' }, mesos: { image: 'b' } } },
+        /^Container: Must have exactly one/,
+      ],
       [{ container: { docker: { image: '' } } }, /^Container\.Docker\.Image: Must not be empty$/],
       [{ container: { mesos: {} } }, /^Container\.Mesos\.Image: Is required$/],
     ])('rejects %j with 400 and writes nothing', async (change, message) => {
@@ -173,7 +203,11 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
       ['[1, 2]', /^JSON decoding failed: the body must be a JSON object$/],
       ['null', /^JSON decoding failed: the body must be a JSON object$/],
     ])('rejects the body %j with 400', async (body, message) => {
-      expectErrors(await request(http).post('/api/v1/jobs').set('Content-Type', 'application/json').send(body), 400, message);
+      expectErrors(
+        await request(http).post('/api/v1/jobs').set('Content-Type', 'application/json').send(body),
+        400,
+        message,
+      );
     });
 
     it('rejects a body over the limit with 413 and writes nothing', async () => {
@@ -183,14 +217,24 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
     });
 
     it('rejects names in the path that could never be a job', async () => {
-      expectErrors(await request(http).get('/api/v1/jobs/a%2Fb'), 400, /^Group: Does not match pattern/);
-      expectErrors(await request(http).get('/api/v1/jobs/g/p/x%3Ay'), 400, /^ID: Does not match pattern/);
+      expectErrors(
+        await request(http).get('/api/v1/jobs/a%2Fb'),
+        400,
+        /^Group: Does not match pattern/,
+      );
+      expectErrors(
+        await request(http).get('/api/v1/jobs/g/p/x%3Ay'),
+        400,
+        /^ID: Does not match pattern/,
+      );
     });
   });
 
   describe('update', () => {
     const put = (body: unknown, path = '/api/v1/jobs/group/project/id') =>
-      request(http).put(path).send(body as object);
+      request(http)
+        .put(path)
+        .send(body as object);
     const read = async () => (await request(http).get('/api/v1/jobs/group/project/id')).body;
 
     beforeEach(async () => {
@@ -210,7 +254,16 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
 
     it('treats null as unchanged', async () => {
       const before = await read();
-      const nulls = { schedule: null, env: null, container: null, cpus: null, mem: null, disk: null, maxretries: null, cmd: null };
+      const nulls = {
+        schedule: null,
+        env: null,
+        container: null,
+        cpus: null,
+        mem: null,
+        disk: null,
+        maxretries: null,
+        cmd: null,
+      };
       expect((await put(nulls)).status).toBe(204);
       expect(await read()).toEqual(before);
     });
@@ -229,11 +282,23 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
     it('switches containers; Docker needs an image', async () => {
       expect((await put({ container: { mesos: { image: 'm' } } })).status).toBe(204);
       expect((await read()).Container).toEqual({ Type: 'Mesos', Mesos: { Image: 'm' } });
-      expectErrors(await put({ container: { docker: { forcepullimage: true } } }), 400, /^container\.docker\.image is required$/);
-      expect((await put({ container: { docker: { image: 'd', forcepullimage: true } } })).status).toBe(204);
-      expect((await read()).Container).toEqual({ Type: 'Docker', Docker: { Image: 'd', ForcePullImage: true } });
+      expectErrors(
+        await put({ container: { docker: { forcepullimage: true } } }),
+        400,
+        /^container\.docker\.image is required$/,
+      );
+      expect(
+        (await put({ container: { docker: { image: 'd', forcepullimage: true } } })).status,
+      ).toBe(204);
+      expect((await read()).Container).toEqual({
+        Type: 'Docker',
+        Docker: { Image: 'd', ForcePullImage: true },
+      });
       expect((await put({ container: { docker: { forcepullimage: false } } })).status).toBe(204);
-      expect((await read()).Container).toEqual({ Type: 'Docker', Docker: { Image: 'd', ForcePullImage: false } });
+      expect((await read()).Container).toEqual({
+        Type: 'Docker',
+        Docker: { Image: 'd', ForcePullImage: false },
+      });
     });
 
     it.each([
@@ -253,7 +318,11 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
     });
 
     it('answers 404 for a missing job', async () => {
-      expectErrors(await put({ cpus: 1 }, '/api/v1/jobs/group/project/none'), 404, /^Job not found$/);
+      expectErrors(
+        await put({ cpus: 1 }, '/api/v1/jobs/group/project/none'),
+        404,
+        /^Job not found$/,
+      );
     });
   });
 
@@ -270,10 +339,17 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
     });
 
     const ids = (response: request.Response) =>
-      (response.body as Array<{ Group: string; Project: string; ID: string }>).map((j) => `${j.Group}/${j.Project}/${j.ID}`);
+      (response.body as Array<{ Group: string; Project: string; ID: string }>).map(
+        (j) => `${j.Group}/${j.Project}/${j.ID}`,
+      );
 
     it('lists all jobs, also with the trailing slash the original CLI sends', async () => {
-      expect(ids(await request(http).get('/api/v1/jobs'))).toEqual(['a/p/1', 'b/p/1', 'b/p/2', 'b/q/1']);
+      expect(ids(await request(http).get('/api/v1/jobs'))).toEqual([
+        'a/p/1',
+        'b/p/1',
+        'b/p/2',
+        'b/q/1',
+      ]);
       const slash = await request(http).get('/api/v1/jobs/');
       expect(slash.status).toBe(200);
       expect(ids(slash)).toEqual(['a/p/1', 'b/p/1', 'b/p/2', 'b/q/1']);
@@ -294,21 +370,37 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
 
     it('deletes a job (204), then answers 404', async () => {
       expect((await request(http).delete('/api/v1/jobs/group/project/id')).status).toBe(204);
-      expectErrors(await request(http).get('/api/v1/jobs/group/project/id'), 404, /^Job not found$/);
-      expectErrors(await request(http).delete('/api/v1/jobs/group/project/id'), 404, /^Job not found$/);
+      expectErrors(
+        await request(http).get('/api/v1/jobs/group/project/id'),
+        404,
+        /^Job not found$/,
+      );
+      expectErrors(
+        await request(http).delete('/api/v1/jobs/group/project/id'),
+        404,
+        /^Job not found$/,
+      );
     });
 
     it('queues a run (204) and is a no-op when queued already', async () => {
       expect((await request(http).post('/api/v1/jobs/group/project/id/run')).status).toBe(204);
       expect((await request(http).post('/api/v1/jobs/group/project/id/run')).status).toBe(204);
-      expectErrors(await request(http).post('/api/v1/jobs/group/project/none/run'), 404, /^Job not found$/);
+      expectErrors(
+        await request(http).post('/api/v1/jobs/group/project/none/run'),
+        404,
+        /^Job not found$/,
+      );
     });
 
     it('lists no tasks for a new job and 404 for a missing one', async () => {
       const tasks = await request(http).get('/api/v1/jobs/group/project/id/tasks');
       expect(tasks.status).toBe(200);
       expect(tasks.body).toEqual([]);
-      expectErrors(await request(http).get('/api/v1/jobs/group/project/none/tasks'), 404, /^Job not found$/);
+      expectErrors(
+        await request(http).get('/api/v1/jobs/group/project/none/tasks'),
+        404,
+        /^Job not found$/,
+      );
     });
   });
 
@@ -331,7 +423,9 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
       const response = await request(http).get('/api/v1/health');
       expect(response.status).toBe(200);
       expect(Object.keys(response.body)).toEqual(['ServerTime', 'Version', 'Leader']);
-      expect(response.body.ServerTime).toMatch(/^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \S+ \d{4}$/);
+      expect(response.body.ServerTime).toMatch(
+        /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \S+ \d{4}$/,
+      );
       expect(response.body.Version).toBe(testApp.config.version);
       expect(response.body.Leader).toBe(true);
     });
@@ -365,7 +459,13 @@ describe('jobs API while Redis is down', () => {
       const down = await request(http).get('/api/v1/jobs/group/project/id');
       expect(down.status).toBe(503);
       expect(down.body).toEqual({ Errors: ['Job store unavailable'] });
-      expect((await request(http).post('/api/v1/jobs').send({ ...JOB, id: 'two' })).status).toBe(503);
+      expect(
+        (
+          await request(http)
+            .post('/api/v1/jobs')
+            .send({ ...JOB, id: 'two' })
+        ).status,
+      ).toBe(503);
       await redis.restart();
       let status = 0;
       for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {

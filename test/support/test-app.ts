@@ -15,10 +15,20 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export function testConfig(storage: RhythmConfig['storage'], api: Partial<RhythmConfig['api']> = {}): RhythmConfig {
+export function testConfig(
+  storage: RhythmConfig['storage'],
+  api: Partial<RhythmConfig['api']> = {},
+): RhythmConfig {
   return {
     version,
-    api: { host: '127.0.0.1', port: 0, certFile: '', keyFile: '', bodyLimitBytes: 1024 * 1024, ...api },
+    api: {
+      host: '127.0.0.1',
+      port: 0,
+      certFile: '',
+      keyFile: '',
+      bodyLimitBytes: 1024 * 1024,
+      ...api,
+    },
     storage,
     logging: { level: 'error' },
   };

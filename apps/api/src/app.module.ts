@@ -1,4 +1,9 @@
-import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type MiddlewareConsumer,
+  type NestModule,
+} from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { JobsModule } from '@rhythm/jobs';
 import { LEADER_ELECTION, SoleInstanceLeaderElection } from '@rhythm/scheduling';

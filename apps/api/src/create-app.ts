@@ -10,7 +10,10 @@ import { buildOpenApiDocument } from './http/openapi';
 import { RouteCatalog } from './http/route-catalog';
 
 /** Builds the API application as `main.ts`, the OpenAPI generator and the tests all use it. */
-export async function createApp(config: RhythmConfig, logger: LoggerService | false): Promise<INestApplication> {
+export async function createApp(
+  config: RhythmConfig,
+  logger: LoggerService | false,
+): Promise<INestApplication> {
   const tls = config.api.certFile
     ? { key: readFileSync(config.api.keyFile), cert: readFileSync(config.api.certFile) }
     : undefined;
@@ -20,7 +23,9 @@ export async function createApp(config: RhythmConfig, logger: LoggerService | fa
     httpsOptions: tls,
   });
   app.disable('x-powered-by');
-  app.useGlobalFilters(new ApiExceptionFilter(new RouteCatalog(app.getHttpAdapter().getInstance())));
+  app.useGlobalFilters(
+    new ApiExceptionFilter(new RouteCatalog(app.getHttpAdapter().getInstance())),
+  );
   app.enableShutdownHooks();
   // Before init, so that the docs routes precede the router's not-found handler.
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app));

@@ -23,8 +23,16 @@ export class JobsModule {
       global: true,
       providers: [
         { provide: JOB_STORE, useFactory: () => openJobStore(options) },
-        { provide: JOB_REPOSITORY, useFactory: (store: JobStore) => store.jobs, inject: [JOB_STORE] },
-        { provide: TASK_HISTORY, useFactory: (store: JobStore) => store.tasks, inject: [JOB_STORE] },
+        {
+          provide: JOB_REPOSITORY,
+          useFactory: (store: JobStore) => store.jobs,
+          inject: [JOB_STORE],
+        },
+        {
+          provide: TASK_HISTORY,
+          useFactory: (store: JobStore) => store.tasks,
+          inject: [JOB_STORE],
+        },
         JobStoreCloser,
         JobsService,
       ],

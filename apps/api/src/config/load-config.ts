@@ -31,25 +31,36 @@ export function loadConfig(env: Env, argv: readonly string[], version: string): 
   const addr = env.RHYTHM_ADDR ?? stringAt(api, 'addr', problems, 'api.addr') ?? 'localhost:8000';
   const { host, port } = parseAddr(addr, problems);
 
-  const authBackend = env.RHYTHM_AUTH ?? stringAt(section(api, 'auth'), 'backend', problems, 'api.auth.backend');
+  const authBackend =
+    env.RHYTHM_AUTH ?? stringAt(section(api, 'auth'), 'backend', problems, 'api.auth.backend');
   if (authBackend !== undefined && authBackend !== 'none') {
     // Refusing to start beats silently serving everything read-write to everyone.
     problems.push(`auth backend '${authBackend}' is not available in this version; use 'none'`);
   }
 
-  const level = (env.RHYTHM_LOG_LEVEL ?? stringAt(logging, 'level', problems, 'logging.level') ?? 'info') as LogLevel;
-  if (!LOG_LEVELS.includes(level)) problems.push(`logging level '${level}' must be one of ${LOG_LEVELS.join(', ')}`);
+  const level = (env.RHYTHM_LOG_LEVEL ??
+    stringAt(logging, 'level', problems, 'logging.level') ??
+    'info') as LogLevel;
+  if (!LOG_LEVELS.includes(level)) {
+    problems.push(`logging level '${level}' must be one of ${LOG_LEVELS.join(', ')}`);
+  }
 
   const bodyLimit = env.RHYTHM_BODY_LIMIT ?? numberAt(api, 'bodylimit', problems, 'api.bodylimit');
   const bodyLimitBytes = bodyLimit === undefined ? DEFAULT_BODY_LIMIT : Number(bodyLimit);
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) {
-    problems.push(`RHYTHM_BODY_LIMIT '${bodyLimit}' must be an integer number of bytes, at least 1024`);
+    problems.push(
+      `RHYTHM_BODY_LIMIT '${bodyLimit}' must be an integer number of bytes, at least 1024`,
+    );
   }
 
-  const certFile = env.RHYTHM_TLS_CERT_FILE ?? stringAt(api, 'certfile', problems, 'api.certfile') ?? '';
-  const keyFile = env.RHYTHM_TLS_KEY_FILE ?? stringAt(api, 'keyfile', problems, 'api.keyfile') ?? '';
+  const certFile =
+    env.RHYTHM_TLS_CERT_FILE ?? stringAt(api, 'certfile', problems, 'api.certfile') ?? '';
+  const keyFile =
+    env.RHYTHM_TLS_KEY_FILE ?? stringAt(api, 'keyfile', problems, 'api.keyfile') ?? '';
   if ((certFile === '') !== (keyFile === '')) {
-    problems.push('TLS needs both a certificate file and a key file (api.certfile and api.keyfile)');
+    problems.push(
+      'TLS needs both a certificate file and a key file (api.certfile and api.keyfile)',
+    );
   }
 
   const storage = storageOptions(env, storageFile, problems);
@@ -63,20 +74,30 @@ export function loadConfig(env: Env, argv: readonly string[], version: string): 
 }
 
 function storageOptions(env: Env, file: FileSection, problems: string[]): RhythmConfig['storage'] {
-  const backend = env.RHYTHM_STORAGE ?? stringAt(file, 'backend', problems, 'storage.backend') ?? 'embedded';
+  const backend =
+    env.RHYTHM_STORAGE ?? stringAt(file, 'backend', problems, 'storage.backend') ?? 'embedded';
   const redis = section(file, 'redis');
   const embedded = section(file, 'embedded');
   switch (backend) {
     case 'redis':
       return {
         kind: 'redis',
-        url: env.RHYTHM_REDIS_URL ?? stringAt(redis, 'url', problems, 'storage.redis.url') ?? 'redis://127.0.0.1:6379',
-        keyPrefix: env.RHYTHM_REDIS_PREFIX ?? stringAt(redis, 'prefix', problems, 'storage.redis.prefix') ?? 'rhythm:',
+        url:
+          env.RHYTHM_REDIS_URL ??
+          stringAt(redis, 'url', problems, 'storage.redis.url') ??
+          'redis://127.0.0.1:6379',
+        keyPrefix:
+          env.RHYTHM_REDIS_PREFIX ??
+          stringAt(redis, 'prefix', problems, 'storage.redis.prefix') ??
+          'rhythm:',
       };
     case 'embedded':
       return {
         kind: 'embedded',
-        dataDir: env.RHYTHM_DATA_DIR ?? stringAt(embedded, 'dir', problems, 'storage.embedded.dir') ?? './data',
+        dataDir:
+          env.RHYTHM_DATA_DIR ??
+          stringAt(embedded, 'dir', problems, 'storage.embedded.dir') ??
+          './data',
       };
     default:
       problems.push(`storage backend '${backend}' must be 'embedded' or 'redis'`);
@@ -88,7 +109,9 @@ function configPath(env: Env, argv: readonly string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--config' || arg === '-config') return argv[i + 1];
-    if (arg.startsWith('--config=') || arg.startsWith('-config=')) return arg.slice(arg.indexOf('=') + 1);
+    if (arg.startsWith('--config=') || arg.startsWith('-config=')) {
+      return arg.slice(arg.indexOf('=') + 1);
+    }
   }
   return env.RHYTHM_CONFIG;
 }
@@ -114,7 +137,10 @@ function readConfigFile(path: string | undefined, problems: string[]): FileSecti
 
 function lowerCaseKeys(value: Record<string, unknown>): FileSection {
   return Object.fromEntries(
-    Object.entries(value).map(([key, inner]) => [key.toLowerCase(), isObject(inner) ? lowerCaseKeys(inner) : inner]),
+    Object.entries(value).map(([key, inner]) => [
+      key.toLowerCase(),
+      isObject(inner) ? lowerCaseKeys(inner) : inner,
+    ]),
   );
 }
 
@@ -127,7 +153,12 @@ function section(parent: FileSection, key: string): FileSection {
   return isObject(value) ? value : {};
 }
 
-function stringAt(parent: FileSection, key: string, problems: string[], path: string): string | undefined {
+function stringAt(
+  parent: FileSection,
+  key: string,
+  problems: string[],
+  path: string,
+): string | undefined {
   const value = parent[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') {
@@ -137,7 +168,12 @@ function stringAt(parent: FileSection, key: string, problems: string[], path: st
   return value;
 }
 
-function numberAt(parent: FileSection, key: string, problems: string[], path: string): string | undefined {
+function numberAt(
+  parent: FileSection,
+  key: string,
+  problems: string[],
+  path: string,
+): string | undefined {
   const value = parent[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number') {

@@ -25,6 +25,10 @@ export class HealthController {
   @ApiOperation({ summary: 'Server health', description: 'Needs no credentials.' })
   @ApiOkResponse({ type: HealthResponseDto })
   health(): HealthResponseDto {
-    return { ServerTime: formatUnixDate(new Date()), Version: this.config.version, Leader: this.leader.isLeader() };
+    return {
+      ServerTime: formatUnixDate(new Date()),
+      Version: this.config.version,
+      Leader: this.leader.isLeader(),
+    };
   }
 }

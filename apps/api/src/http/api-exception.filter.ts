@@ -1,4 +1,11 @@
-import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import { JobsError, JobsErrorCode } from '@rhythm/jobs';
 import type { Request, Response } from 'express';
 import { RequestValidationError } from './request-validation.error';
@@ -36,11 +43,16 @@ export class ApiExceptionFilter implements ExceptionFilter {
       });
     }
     if (response.headersSent) return;
-    response.status(answer.status).set(answer.headers ?? {}).json({ Errors: answer.messages });
+    response
+      .status(answer.status)
+      .set(answer.headers ?? {})
+      .json({ Errors: answer.messages });
   }
 
   private answer(exception: unknown, request: Request): ErrorAnswer {
-    if (exception instanceof JobsError) return { status: jobsStatus(exception.code), messages: [...exception.details] };
+    if (exception instanceof JobsError) {
+      return { status: jobsStatus(exception.code), messages: [...exception.details] };
+    }
     if (exception instanceof RequestValidationError) {
       return { status: HttpStatus.BAD_REQUEST, messages: exception.problems };
     }
@@ -49,8 +61,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
   }
 
   private httpAnswer(exception: HttpException, request: Request): ErrorAnswer {
-    const status = exception.getStatus();
-    if (status === HttpStatus.NOT_FOUND) {
+    const status: number = exception.getStatus();
+    if (status === (HttpStatus.NOT_FOUND as number)) {
       const allowed = this.routes.methodsFor(request.path);
       if (allowed.length > 0) {
         return {

@@ -11,7 +11,11 @@ const DISPLAY_NAMES: Readonly<Record<string, string>> = {
 
 export function displayFieldPath(path: readonly string[]): string {
   return path
-    .map((key) => DISPLAY_NAMES[key] ?? (/^\d+$/.test(key) ? `[${key}]` : key.charAt(0).toUpperCase() + key.slice(1)))
+    .map(
+      (key) =>
+        DISPLAY_NAMES[key] ??
+        (/^\d+$/.test(key) ? `[${key}]` : key.charAt(0).toUpperCase() + key.slice(1)),
+    )
     .join('.')
     .replace(/\.\[/g, '[');
 }

@@ -17,8 +17,12 @@ export class RequestValidationPipe implements PipeTransform {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new RequestValidationError(['JSON decoding failed: the body must be a JSON object']);
     }
-    const dto = plainToInstance(metatype, value) as object;
-    const errors = validateSync(dto, { whitelist: true, stopAtFirstError: true, forbidUnknownValues: false });
+    const dto: object = plainToInstance(metatype, value);
+    const errors = validateSync(dto, {
+      whitelist: true,
+      stopAtFirstError: true,
+      forbidUnknownValues: false,
+    });
     if (errors.length > 0) throw new RequestValidationError(flatten(errors, []));
     return dto;
   }
@@ -27,7 +31,9 @@ export class RequestValidationPipe implements PipeTransform {
 function decodeJsonBody(raw: unknown): unknown {
   if (!Buffer.isBuffer(raw)) return raw;
   const text = raw.toString('utf8');
-  if (text.trim() === '') throw new RequestValidationError(['JSON decoding failed: the body is empty']);
+  if (text.trim() === '') {
+    throw new RequestValidationError(['JSON decoding failed: the body is empty']);
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
@@ -44,7 +50,9 @@ function isDtoClass(metatype: unknown): metatype is new () => object {
 function flatten(errors: readonly ValidationError[], parent: readonly string[]): string[] {
   return errors.flatMap((error) => {
     const path = [...parent, error.property];
-    const own = Object.values(error.constraints ?? {}).map((message) => `${displayFieldPath(path)}: ${message}`);
+    const own = Object.values(error.constraints ?? {}).map(
+      (message) => `${displayFieldPath(path)}: ${message}`,
+    );
     return [...own, ...flatten(error.children ?? [], path)];
   });
 }

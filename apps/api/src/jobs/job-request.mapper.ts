@@ -25,7 +25,10 @@ function toContainer(container: CreateJobDto['container']): JobContainer {
   if (container.docker) {
     return {
       type: 'Docker',
-      docker: { image: container.docker.image, forcePullImage: container.docker.forcepullimage ?? false },
+      docker: {
+        image: container.docker.image,
+        forcePullImage: container.docker.forcepullimage ?? false,
+      },
     };
   }
   // Validation guarantees exactly one of docker and mesos.
@@ -42,7 +45,12 @@ export function toJobPatch(dto: UpdateJobDto): JobPatch {
     secrets: dto.secrets ?? undefined,
     container: dto.container
       ? {
-          docker: docker ? { image: docker.image ?? undefined, forcePullImage: docker.forcepullimage ?? undefined } : undefined,
+          docker: docker
+            ? {
+                image: docker.image ?? undefined,
+                forcePullImage: docker.forcepullimage ?? undefined,
+              }
+            : undefined,
           mesos: mesos ? { image: mesos.image } : undefined,
         }
       : undefined,

@@ -33,7 +33,10 @@ export function presentJob(job: Job): JobResponseDto {
 
 function presentContainer(container: JobContainer): ContainerResponseDto {
   if (container.type === 'Docker') {
-    return { Type: 'Docker', Docker: { Image: container.docker.image, ForcePullImage: container.docker.forcePullImage } };
+    return {
+      Type: 'Docker',
+      Docker: { Image: container.docker.image, ForcePullImage: container.docker.forcePullImage },
+    };
   }
   return { Type: 'Mesos', Mesos: { Image: container.mesos.image } };
 }

@@ -10,7 +10,10 @@ import { RHYTHM_CONFIG, type RhythmConfig } from '../config/rhythm-config';
 @Controller()
 class MetricsController extends PrometheusController {
   @Get()
-  @ApiOperation({ summary: 'Prometheus metrics', description: 'Text exposition format; needs no credentials.' })
+  @ApiOperation({
+    summary: 'Prometheus metrics',
+    description: 'Text exposition format; needs no credentials.',
+  })
   @ApiProduces('text/plain')
   override async index(@Res({ passthrough: true }) response: Response): Promise<string> {
     return super.index(response);

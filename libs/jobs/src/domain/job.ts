@@ -11,7 +11,10 @@ export interface CronSchedule {
 }
 
 export type JobContainer =
-  | { readonly type: 'Docker'; readonly docker: { readonly image: string; readonly forcePullImage: boolean } }
+  | {
+      readonly type: 'Docker';
+      readonly docker: { readonly image: string; readonly forcePullImage: boolean };
+    }
   | { readonly type: 'Mesos'; readonly mesos: { readonly image: string } };
 
 /** What a user configures: everything but the identity and the runtime. */
@@ -94,7 +97,10 @@ export function applyJobPatch(job: Job, patch: JobPatch): Job {
   };
 }
 
-function patchContainer(current: JobContainer, patch: NonNullable<JobPatch['container']>): JobContainer {
+function patchContainer(
+  current: JobContainer,
+  patch: NonNullable<JobPatch['container']>,
+): JobContainer {
   if (patch.docker) {
     const base = current.type === 'Docker' ? current.docker : { image: '', forcePullImage: false };
     const docker = {

@@ -32,7 +32,11 @@ export function decodeJob(jobId: JobId, spec: string, runtime: string): Job {
 }
 
 export function encodeTask(task: TaskRecord): string {
-  const stored: StoredTask = { ...task, start: task.start.toISOString(), end: task.end.toISOString() };
+  const stored: StoredTask = {
+    ...task,
+    start: task.start.toISOString(),
+    end: task.end.toISOString(),
+  };
   return JSON.stringify(stored);
 }
 

@@ -19,7 +19,12 @@ export const SAMPLE_SPEC: JobSpec = {
   maxRetries: 0,
 };
 
-export function sampleJob(group: string, project: string, id: string, spec: Partial<JobSpec> = {}): Job {
+export function sampleJob(
+  group: string,
+  project: string,
+  id: string,
+  spec: Partial<JobSpec> = {},
+): Job {
   const jobId: JobId = { group, project, id };
   return newJob(jobId, { ...SAMPLE_SPEC, ...spec });
 }

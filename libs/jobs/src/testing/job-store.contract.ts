@@ -47,7 +47,9 @@ export function describeJobStoreContract(name: string, harness: () => JobStoreHa
 
     it('refuses to create a job twice, keeping the first', async () => {
       await store.jobs.create(sampleJob('g', 'p', 'a', { cmd: 'first' }));
-      await expect(store.jobs.create(sampleJob('g', 'p', 'a', { cmd: 'second' }))).rejects.toMatchObject({
+      await expect(
+        store.jobs.create(sampleJob('g', 'p', 'a', { cmd: 'second' })),
+      ).rejects.toMatchObject({
         code: JobsErrorCode.JOB_ALREADY_EXISTS,
       });
       expect((await store.jobs.get({ group: 'g', project: 'p', id: 'a' }))?.cmd).toBe('first');
@@ -55,7 +57,9 @@ export function describeJobStoreContract(name: string, harness: () => JobStoreHa
 
     it('lets exactly one of many concurrent creates of one job win', async () => {
       const results = await Promise.allSettled(
-        Array.from({ length: 20 }, (_, i) => store.jobs.create(sampleJob('g', 'p', 'race', { cmd: `${i}` }))),
+        Array.from({ length: 20 }, (_, i) =>
+          store.jobs.create(sampleJob('g', 'p', 'race', { cmd: `${i}` })),
+        ),
       );
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       expect(results.filter((r) => r.status === 'rejected')).toHaveLength(19);
@@ -72,7 +76,9 @@ export function describeJobStoreContract(name: string, harness: () => JobStoreHa
         await store.jobs.create(sampleJob(g, p, id));
       }
       const keys = async (filter: { group?: string; project?: string }) =>
-        (await store.jobs.list(filter)).map((j) => `${j.jobId.group}/${j.jobId.project}/${j.jobId.id}`);
+        (await store.jobs.list(filter)).map(
+          (j) => `${j.jobId.group}/${j.jobId.project}/${j.jobId.id}`,
+        );
       expect(await keys({})).toEqual(['a/y/1', 'ab/x/1', 'b/x/1', 'b/x/2', 'b/xy/1']);
       expect(await keys({ group: 'a' })).toEqual(['a/y/1']);
       expect(await keys({ group: 'b' })).toEqual(['b/x/1', 'b/x/2', 'b/xy/1']);
@@ -83,7 +89,9 @@ export function describeJobStoreContract(name: string, harness: () => JobStoreHa
     it('updates the spec and keeps the runtime', async () => {
       const job = sampleJob('g', 'p', 'a');
       await store.jobs.create(job);
-      const updated = await store.jobs.updateSpec(job.jobId, (j) => applyJobPatch(j, { cpus: 2, env: {} }));
+      const updated = await store.jobs.updateSpec(job.jobId, (j) =>
+        applyJobPatch(j, { cpus: 2, env: {} }),
+      );
       expect(updated).toMatchObject({ cpus: 2, env: {}, runtime: job.runtime });
       expect(await store.jobs.get(job.jobId)).toEqual(updated);
     });
@@ -93,7 +101,10 @@ export function describeJobStoreContract(name: string, harness: () => JobStoreHa
       await store.jobs.create(job);
       await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          store.jobs.updateSpec(job.jobId, (j) => ({ ...j, labels: { ...j.labels, [`k${i}`]: `${i}` } })),
+          store.jobs.updateSpec(job.jobId, (j) => ({
+            ...j,
+            labels: { ...j.labels, [`k${i}`]: `${i}` },
+          })),
         ),
       );
       expect(Object.keys((await store.jobs.get(job.jobId))?.labels ?? {})).toHaveLength(10);
@@ -150,7 +161,10 @@ export function describeJobStoreContract(name: string, harness: () => JobStoreHa
       await store.jobs.create(a);
       await store.tasks.append(a.jobId, sampleTask('', '2026-01-01T00:01:00Z', 'first'));
       await store.tasks.append(a.jobId, sampleTask('', '2026-01-01T00:01:00Z', 'second'));
-      expect((await store.tasks.list(a.jobId)).map((t) => t.message).sort()).toEqual(['first', 'second']);
+      expect((await store.tasks.list(a.jobId)).map((t) => t.message).sort()).toEqual([
+        'first',
+        'second',
+      ]);
     });
 
     it('keeps everything across a restart', async () => {

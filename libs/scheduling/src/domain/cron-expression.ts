@@ -47,7 +47,10 @@ export class CronExpression {
   static parse(source: string, timezone = 'UTC'): CronExpression {
     const fields = source.trim().split(/\s+/).filter(Boolean);
     if (fields.length !== FIELDS.length) {
-      throw new InvalidCronExpressionError(source, `expected exactly 5 fields, found ${fields.length}`);
+      throw new InvalidCronExpressionError(
+        source,
+        `expected exactly 5 fields, found ${fields.length}`,
+      );
     }
     const normalized = fields.map((field, index) => normalizeField(source, field, FIELDS[index]));
     let cron: Cron;
@@ -106,7 +109,9 @@ function normalizePart(source: string, part: string, rule: FieldRule): string {
 function toNumber(source: string, value: string, rule: FieldRule): number {
   const byName = rule.names?.indexOf(value) ?? -1;
   if (byName >= 0) return byName + rule.min;
-  if (!/^\d+$/.test(value)) throw new InvalidCronExpressionError(source, `bad ${rule.name} '${value}'`);
+  if (!/^\d+$/.test(value)) {
+    throw new InvalidCronExpressionError(source, `bad ${rule.name} '${value}'`);
+  }
   const number = Number(value);
   if (number < rule.min || number > rule.max) {
     throw new InvalidCronExpressionError(

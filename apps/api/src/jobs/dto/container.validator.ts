@@ -15,7 +15,9 @@ export function HasContainerImage(choice: Choice): PropertyDecorator {
       validator: {
         validate: (value: unknown) => {
           if (typeof value !== 'object' || value === null) return false;
-          const given = ['docker', 'mesos'].filter((kind) => isPresent((value as Record<string, unknown>)[kind]));
+          const given = ['docker', 'mesos'].filter((kind) =>
+            isPresent((value as Record<string, unknown>)[kind]),
+          );
           return choice === 'exactly-one' ? given.length === 1 : given.length >= 1;
         },
         defaultMessage: () =>

@@ -1,5 +1,9 @@
 import { CronExpression, InvalidCronExpressionError } from '@rhythm/scheduling';
-import { registerDecorator, type ValidationArguments, type ValidationOptions } from 'class-validator';
+import {
+  registerDecorator,
+  type ValidationArguments,
+  type ValidationOptions,
+} from 'class-validator';
 
 /** A five-field cron expression of the original Rhythm dialect that fires at least once. */
 export function IsCronExpression(options?: ValidationOptions): PropertyDecorator {
@@ -11,7 +15,8 @@ export function IsCronExpression(options?: ValidationOptions): PropertyDecorator
       options,
       validator: {
         validate: (value: unknown) => typeof value === 'string' && CronExpression.isValid(value),
-        defaultMessage: (args?: ValidationArguments) => `Does not match format 'cron' (${cronProblem(args?.value)})`,
+        defaultMessage: (args?: ValidationArguments) =>
+          `Does not match format 'cron' (${cronProblem(args?.value)})`,
       },
     });
 }
@@ -22,6 +27,8 @@ function cronProblem(value: unknown): string {
     CronExpression.parse(value);
     return 'valid';
   } catch (error) {
-    return error instanceof InvalidCronExpressionError ? error.message.replace(/^.*': /, '') : String(error);
+    return error instanceof InvalidCronExpressionError
+      ? error.message.replace(/^.*': /, '')
+      : String(error);
   }
 }

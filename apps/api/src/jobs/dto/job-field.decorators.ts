@@ -31,6 +31,7 @@ export const JobName = () =>
     IsDefined({ message: 'Is required' }),
     IsString({ message: 'Must be a string' }),
     Matches(JOB_NAME_PATTERN, { message: `Does not match pattern '${JOB_NAME_PATTERN.source}'` }),
+    ApiProperty({ type: 'string', pattern: JOB_NAME_PATTERN.source }),
   );
 
 export const PositiveNumber = (options: FieldOptions) =>
@@ -46,6 +47,7 @@ export const NonNegativeNumber = (options: FieldOptions) =>
     presence(options),
     IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'Must be a number' }),
     Min(0, { message: 'Must be greater than or equal to 0' }),
+    ApiProperty({ type: 'number', minimum: 0, required: options.required }),
   );
 
 export const NonNegativeInteger = (options: FieldOptions) =>
@@ -56,9 +58,11 @@ export const NonNegativeInteger = (options: FieldOptions) =>
     ApiProperty({ type: 'integer', minimum: 0, required: options.required }),
   );
 
-export const OptionalString = () => applyDecorators(IsOptional(), IsString({ message: 'Must be a string' }));
+export const OptionalString = () =>
+  applyDecorators(IsOptional(), IsString({ message: 'Must be a string' }));
 
-export const OptionalBoolean = () => applyDecorators(IsOptional(), IsBoolean({ message: 'Must be a boolean' }));
+export const OptionalBoolean = () =>
+  applyDecorators(IsOptional(), IsBoolean({ message: 'Must be a boolean' }));
 
 export const OptionalStringList = () =>
   applyDecorators(
@@ -84,7 +88,9 @@ function IsStringValues(): PropertyDecorator {
       propertyName: String(propertyKey),
       validator: {
         validate: (value: unknown) =>
-          typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'string'),
+          typeof value === 'object' &&
+          value !== null &&
+          Object.values(value).every((v) => typeof v === 'string'),
         defaultMessage: () => 'Must be an object of strings',
       },
     });

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { RedisServer } from '../../../../../test/support/redis-server';
 import { JobsErrorCode } from '../../domain/jobs.errors';
 import { sampleJob } from '../../testing/job-fixtures';
@@ -20,7 +20,10 @@ afterAll(async () => {
 
 function openStore(client: Redis): JobStoreUnderTest {
   const keys = new RedisJobKeys('rhythm:');
-  return { jobs: new RedisJobRepository(client, keys), tasks: new RedisTaskHistoryRepository(client, keys) };
+  return {
+    jobs: new RedisJobRepository(client, keys),
+    tasks: new RedisTaskHistoryRepository(client, keys),
+  };
 }
 
 describeJobStoreContract('RedisJobRepository', () => {
@@ -78,7 +81,9 @@ describe('RedisJobRepository faults', () => {
       await client.flushall();
       const store = openStore(client);
       await Promise.all(
-        Array.from({ length: 2000 }, (_, i) => store.jobs.create(sampleJob(`g${i % 7}`, 'p', `job-${i}`))),
+        Array.from({ length: 2000 }, (_, i) =>
+          store.jobs.create(sampleJob(`g${i % 7}`, 'p', `job-${i}`)),
+        ),
       );
       await store.jobs.list({ group: 'none' }); // loads the script into this server
       const sent: string[] = [];

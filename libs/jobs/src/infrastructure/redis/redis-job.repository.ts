@@ -106,7 +106,11 @@ export class RedisJobRepository implements JobRepository {
         const [spec, runtime] = await this.readRaw(path);
         if (spec === null || runtime === null) throw JobsError.notFound();
         const updated = change(decodeJob(jobId, spec, runtime));
-        const outcome = await REPLACE_SPEC.run(this.redis, [this.keys.specs], [path, spec, encodeSpec(updated)]);
+        const outcome = await REPLACE_SPEC.run(
+          this.redis,
+          [this.keys.specs],
+          [path, spec, encodeSpec(updated)],
+        );
         if (outcome === -1) throw JobsError.notFound();
         if (outcome === 1) return { ...updated, runtime: decodeJob(jobId, spec, runtime).runtime };
       }
@@ -119,7 +123,13 @@ export class RedisJobRepository implements JobRepository {
       const path = jobKey(jobId);
       const deleted = await DELETE.run(
         this.redis,
-        [this.keys.specs, this.keys.runtimes, this.keys.index, this.keys.runQueue, this.keys.tasksOf(path)],
+        [
+          this.keys.specs,
+          this.keys.runtimes,
+          this.keys.index,
+          this.keys.runQueue,
+          this.keys.tasksOf(path),
+        ],
         [path],
       );
       return deleted === 1;

@@ -1,0 +1,65 @@
+import { SAMPLE_SPEC, sampleJob } from '../testing/job-fixtures';
+import { applyJobPatch, INITIAL_RUNTIME, newJob } from './job';
+import { JobsError, JobsErrorCode } from './jobs.errors';
+
+describe(applyJobPatch.name, () => {
+  const mesosJob = sampleJob('g', 'p', 'a', {
+    container: { type: 'Mesos', mesos: { image: 'm' } },
+  });
+
+  it('keeps absent fields and replaces maps and lists whole', () => {
+    const job = sampleJob('g', 'p', 'a', { env: { A: '1', B: '2' }, arguments: ['x'] });
+    const patched = applyJobPatch(job, { env: { C: '3' }, arguments: [], cpus: 2 });
+    expect(patched).toEqual({ ...job, env: { C: '3' }, arguments: [], cpus: 2 });
+  });
+
+  it('sets a new cron schedule', () => {
+    expect(applyJobPatch(mesosJob, { schedule: { cron: '0 * * * *' } }).schedule).toEqual({
+      type: 'Cron',
+      cron: '0 * * * *',
+    });
+  });
+
+  it('switches to Docker only with an image, keeping the flag when only the image changes', () => {
+    expect(() =>
+      applyJobPatch(mesosJob, { container: { docker: { forcePullImage: true } } }),
+    ).toThrow(JobsError);
+    const docker = applyJobPatch(mesosJob, {
+      container: { docker: { image: 'd', forcePullImage: true } },
+    });
+    expect(docker.container).toEqual({
+      type: 'Docker',
+      docker: { image: 'd', forcePullImage: true },
+    });
+    expect(applyJobPatch(docker, { container: { docker: { image: 'e' } } }).container).toEqual({
+      type: 'Docker',
+      docker: { image: 'e', forcePullImage: true },
+    });
+  });
+
+  it('prefers Docker when both containers are given', () => {
+    const patched = applyJobPatch(mesosJob, {
+      container: { docker: { image: 'd' }, mesos: { image: 'n' } },
+    });
+    expect(patched.container.type).toBe('Docker');
+  });
+
+  it('reports a missing Docker image as an invalid job', () => {
+    try {
+      applyJobPatch(mesosJob, { container: { docker: {} } });
+      throw new Error('expected a JobsError');
+    } catch (error) {
+      expect(error).toMatchObject({
+        code: JobsErrorCode.INVALID_JOB,
+        details: ['container.docker.image is required'],
+      });
+    }
+  });
+
+  it('never touches the runtime or the identity', () => {
+    const job = newJob({ group: 'g', project: 'p', id: 'a' }, SAMPLE_SPEC);
+    const patched = applyJobPatch(job, { cmd: 'new' });
+    expect(patched.jobId).toEqual({ group: 'g', project: 'p', id: 'a' });
+    expect(patched.runtime).toBe(INITIAL_RUNTIME);
+  });
+});
