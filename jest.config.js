@@ -6,6 +6,7 @@ module.exports = {
   testEnvironment: 'node',
   testRegex: '.*\\.(spec|e2e-spec|int-spec)\\.ts$',
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
   transform: {
     // The Swagger plugin runs under jest too, so the OpenAPI test sees what `nest build` documents.
     '^.+\\.ts$': [
