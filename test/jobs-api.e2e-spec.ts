@@ -38,6 +38,7 @@ const EXPECTED_JOB = {
   CurrentTaskID: '',
   CurrentAgentID: '',
   Retries: 0,
+  NextStart: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$/) as unknown,
 };
 
 let redis: RedisServer;
@@ -420,7 +421,12 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
 
   describe('operations', () => {
     it('reports health with the original fields', async () => {
-      const response = await request(http).get('/api/v1/health');
+      let response = await request(http).get('/api/v1/health');
+      // With Redis the instance campaigns for the leader lock in the background.
+      for (let attempt = 0; attempt < 60 && !response.body.Leader; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        response = await request(http).get('/api/v1/health');
+      }
       expect(response.status).toBe(200);
       expect(Object.keys(response.body)).toEqual(['ServerTime', 'Version', 'Leader']);
       expect(response.body.ServerTime).toMatch(
@@ -431,11 +437,17 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
     });
 
     it('serves Prometheus metrics with the original series', async () => {
+      for (let attempt = 0; attempt < 60; attempt++) {
+        if ((await request(http).get('/api/v1/health')).body.Leader) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       const response = await request(http).get('/api/v1/metrics');
       expect(response.status).toBe(200);
       expect(response.headers['content-type']).toMatch(/^text\/plain/);
       expect(response.text).toContain(`rhythm_info{version="${testApp.config.version}"} 1`);
       expect(response.text).toMatch(/^leader 1$/m);
+      expect(response.text).toMatch(/^rhythm_leader_epoch [1-9]\d*$/m);
+      expect(response.text).toContain('rhythm_job_trigger_lag_seconds');
       expect(response.text).toContain('process_resident_memory_bytes');
     });
 

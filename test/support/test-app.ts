@@ -30,6 +30,14 @@ export function testConfig(
       ...api,
     },
     storage,
+    scheduling: {
+      timezone: 'UTC',
+      pollIntervalMs: 50,
+      leaderTtlMs: 1000,
+      historyMaxAgeMs: 7 * 24 * 3600 * 1000,
+      historyMaxPerJob: 100,
+    },
+    runners: { logDir: join(tmpdir(), `rhythm-e2e-logs-${process.pid}`) },
     logging: { level: 'error' },
   };
 }

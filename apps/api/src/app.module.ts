@@ -6,30 +6,61 @@ import {
 } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { JobsModule } from '@rhythm/jobs';
-import { LEADER_ELECTION, SoleInstanceLeaderElection } from '@rhythm/scheduling';
+import { RunnersModule } from '@rhythm/runners';
+import {
+  DEFAULT_SCHEDULING_SETTINGS,
+  SchedulingModule,
+  type LeaderElectionOptions,
+} from '@rhythm/scheduling';
 import { RHYTHM_CONFIG, type RhythmConfig } from './config/rhythm-config';
 import { HealthController } from './health/health.controller';
 import { RawBodyMiddleware } from './http/raw-body.middleware';
 import { RequestValidationPipe } from './http/request-validation.pipe';
 import { JobsController } from './jobs/jobs.controller';
+import { QueueController } from './jobs/queue.controller';
 import { MetricsModule } from './metrics/metrics.module';
 
 /** Wires the domain modules for one configuration and maps HTTP onto their use cases. */
 @Module({})
 export class AppModule implements NestModule {
   static forRoot(config: RhythmConfig): DynamicModule {
+    const { scheduling, storage } = config;
+    const election: LeaderElectionOptions =
+      storage.kind === 'redis'
+        ? {
+            kind: 'redis',
+            url: storage.url,
+            keyPrefix: storage.keyPrefix,
+            ttlMs: scheduling.leaderTtlMs,
+          }
+        : { kind: 'sole' };
     return {
       module: AppModule,
       global: true,
-      imports: [JobsModule.forRoot(config.storage), MetricsModule],
-      controllers: [JobsController, HealthController],
+      imports: [
+        JobsModule.forRoot({
+          store: storage,
+          defaultTimezone: scheduling.timezone,
+          retention: {
+            maxAgeMs: scheduling.historyMaxAgeMs,
+            maxPerJob: scheduling.historyMaxPerJob,
+          },
+        }),
+        MetricsModule,
+        RunnersModule.forRoot({
+          local: { logDir: config.runners.logDir, logMaxAgeMs: scheduling.historyMaxAgeMs },
+        }),
+        SchedulingModule.forRoot({
+          election,
+          settings: { ...DEFAULT_SCHEDULING_SETTINGS, pollIntervalMs: scheduling.pollIntervalMs },
+        }),
+      ],
+      controllers: [JobsController, QueueController, HealthController],
       providers: [
         { provide: RHYTHM_CONFIG, useValue: config },
-        // Until leader election lands, one instance per store is the supported deployment.
-        { provide: LEADER_ELECTION, useClass: SoleInstanceLeaderElection },
         { provide: APP_PIPE, useClass: RequestValidationPipe },
       ],
-      exports: [RHYTHM_CONFIG, LEADER_ELECTION],
+      exports: [RHYTHM_CONFIG],
     };
   }
 

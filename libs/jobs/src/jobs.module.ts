@@ -1,8 +1,10 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { JobsService } from './application/jobs.service';
+import { CLOCK, SYSTEM_CLOCK } from './application/ports/clock.port';
 import { JOB_REPOSITORY } from './application/ports/job-repository.port';
 import { TASK_HISTORY } from './application/ports/task-history.port';
-import { openJobStore, type JobStore, type JobStoreOptions } from './infrastructure/job-store';
+import { openJobStore, type JobStore } from './infrastructure/job-store';
+import { JOBS_SETTINGS, type JobsSettings } from './jobs.settings';
 
 const JOB_STORE = Symbol('JOB_STORE');
 
@@ -14,15 +16,17 @@ class JobStoreCloser implements OnApplicationShutdown {
   }
 }
 
-/** Jobs and their task history, on the store the options choose (Redis or the embedded store). */
+/** Jobs and their task history, on the store the settings choose (Redis or the embedded store). */
 @Module({})
 export class JobsModule {
-  static forRoot(options: JobStoreOptions): DynamicModule {
+  static forRoot(settings: JobsSettings): DynamicModule {
     return {
       module: JobsModule,
       global: true,
       providers: [
-        { provide: JOB_STORE, useFactory: () => openJobStore(options) },
+        { provide: JOBS_SETTINGS, useValue: settings },
+        { provide: CLOCK, useValue: SYSTEM_CLOCK },
+        { provide: JOB_STORE, useFactory: () => openJobStore(settings.store, settings.retention) },
         {
           provide: JOB_REPOSITORY,
           useFactory: (store: JobStore) => store.jobs,
@@ -36,7 +40,7 @@ export class JobsModule {
         JobStoreCloser,
         JobsService,
       ],
-      exports: [JobsService, JOB_REPOSITORY, TASK_HISTORY],
+      exports: [JobsService, JOBS_SETTINGS, CLOCK, JOB_REPOSITORY, TASK_HISTORY],
     };
   }
 }

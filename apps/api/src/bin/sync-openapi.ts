@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { loadConfig } from '../config/load-config';
 import { createApp } from '../create-app';
 import { buildOpenApiDocument } from '../http/openapi';
 import { openApiFile, serializeOpenApi } from '../http/openapi-file';
@@ -10,15 +11,8 @@ import { version } from '../../../../package.json';
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rhythm-openapi-'));
   try {
-    const app = await createApp(
-      {
-        version,
-        api: { host: '127.0.0.1', port: 0, certFile: '', keyFile: '', bodyLimitBytes: 1024 * 1024 },
-        storage: { kind: 'embedded', dataDir },
-        logging: { level: 'error' },
-      },
-      false,
-    );
+    const config = loadConfig({ RHYTHM_DATA_DIR: dataDir, RHYTHM_LOG_LEVEL: 'error' }, [], version);
+    const app = await createApp(config, false);
     const document = buildOpenApiDocument(app);
     await app.close();
     const target = openApiFile(resolve(__dirname));

@@ -35,8 +35,47 @@ describe(loadConfig.name, () => {
       version: '1.0',
       api: { host: 'localhost', port: 8000, certFile: '', keyFile: '', bodyLimitBytes: 1048576 },
       storage: { kind: 'embedded', dataDir: './data' },
+      scheduling: {
+        timezone: 'UTC',
+        pollIntervalMs: 500,
+        leaderTtlMs: 3000,
+        historyMaxAgeMs: 604800000,
+        historyMaxPerJob: 1000,
+      },
+      runners: { logDir: 'data/logs' },
       logging: { level: 'info' },
     });
+  });
+
+  it('reads the scheduler settings', () => {
+    const config = loadConfig(
+      {
+        RHYTHM_TIMEZONE: 'Europe/Warsaw',
+        RHYTHM_SCHEDULER_POLL_MS: '100',
+        RHYTHM_LEADER_TTL_MS: '5000',
+        RHYTHM_TASK_TTL_MS: '3600000',
+        RHYTHM_TASKS_PER_JOB: '50',
+        RHYTHM_LOG_DIR: '/var/log/rhythm',
+      },
+      [],
+      '1',
+    );
+    expect(config.scheduling).toEqual({
+      timezone: 'Europe/Warsaw',
+      pollIntervalMs: 100,
+      leaderTtlMs: 5000,
+      historyMaxAgeMs: 3600000,
+      historyMaxPerJob: 50,
+    });
+    expect(config.runners.logDir).toBe('/var/log/rhythm');
+    expect(
+      problems(() =>
+        loadConfig({ RHYTHM_TIMEZONE: 'Mars/Olympus', RHYTHM_LEADER_TTL_MS: '1' }, [], '1'),
+      ),
+    ).toEqual([
+      "time zone 'Mars/Olympus' is not a known IANA zone name",
+      "RHYTHM_LEADER_TTL_MS '1' must be an integer of at least 500",
+    ]);
   });
 
   it('reads the environment', () => {

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isValidTimezone } from '@rhythm/jobs';
 import type { LogLevel, RhythmConfig } from './rhythm-config';
 
 export class ConfigError extends Error {
@@ -64,11 +66,70 @@ export function loadConfig(env: Env, argv: readonly string[], version: string): 
   }
 
   const storage = storageOptions(env, storageFile, problems);
+  const scheduler = section(file, 'scheduler');
+  const timezone =
+    env.RHYTHM_TIMEZONE ?? stringAt(scheduler, 'timezone', problems, 'scheduler.timezone') ?? 'UTC';
+  if (!isValidTimezone(timezone)) {
+    problems.push(`time zone '${timezone}' is not a known IANA zone name`);
+  }
+  const integer = (
+    name: string,
+    value: string | undefined,
+    fallback: number,
+    min: number,
+  ): number => {
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min) {
+      problems.push(`${name} '${value}' must be an integer of at least ${min}`);
+    }
+    return parsed;
+  };
+  const scheduling = {
+    timezone,
+    pollIntervalMs: integer(
+      'RHYTHM_SCHEDULER_POLL_MS',
+      env.RHYTHM_SCHEDULER_POLL_MS ??
+        numberAt(scheduler, 'pollinterval', problems, 'scheduler.pollinterval'),
+      500,
+      10,
+    ),
+    leaderTtlMs: integer(
+      'RHYTHM_LEADER_TTL_MS',
+      env.RHYTHM_LEADER_TTL_MS ?? numberAt(scheduler, 'leaderttl', problems, 'scheduler.leaderttl'),
+      3000,
+      500,
+    ),
+    historyMaxAgeMs: integer(
+      'RHYTHM_TASK_TTL_MS',
+      env.RHYTHM_TASK_TTL_MS ?? numberAt(storageFile, 'taskttl', problems, 'storage.taskttl'),
+      7 * 24 * 3600 * 1000,
+      60_000,
+    ),
+    historyMaxPerJob: integer(
+      'RHYTHM_TASKS_PER_JOB',
+      env.RHYTHM_TASKS_PER_JOB ??
+        numberAt(storageFile, 'tasksperjob', problems, 'storage.tasksperjob'),
+      1000,
+      1,
+    ),
+  };
+  const logDir =
+    env.RHYTHM_LOG_DIR ??
+    stringAt(
+      section(section(file, 'runners'), 'local'),
+      'logdir',
+      problems,
+      'runners.local.logdir',
+    ) ??
+    join(storage.kind === 'embedded' ? storage.dataDir : './data', 'logs');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     version,
     api: { host, port, certFile, keyFile, bodyLimitBytes },
     storage,
+    scheduling,
+    runners: { logDir },
     logging: { level },
   };
 }

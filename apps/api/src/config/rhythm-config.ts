@@ -15,5 +15,18 @@ export interface RhythmConfig {
     readonly bodyLimitBytes: number;
   };
   readonly storage: JobStoreOptions;
+  readonly scheduling: {
+    /** IANA zone for crons of jobs that name none. */
+    readonly timezone: string;
+    readonly pollIntervalMs: number;
+    /** Leader lock TTL (Redis store): a dead leader is replaced within about this long. */
+    readonly leaderTtlMs: number;
+    readonly historyMaxAgeMs: number;
+    readonly historyMaxPerJob: number;
+  };
+  readonly runners: {
+    /** Where the local process runner keeps the output of runs. */
+    readonly logDir: string;
+  };
   readonly logging: { readonly level: LogLevel };
 }

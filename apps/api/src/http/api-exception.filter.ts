@@ -80,12 +80,16 @@ export class ApiExceptionFilter implements ExceptionFilter {
 function jobsStatus(code: JobsErrorCode): number {
   switch (code) {
     case JobsErrorCode.JOB_NOT_FOUND:
+    case JobsErrorCode.TASK_NOT_FOUND:
       return HttpStatus.NOT_FOUND;
+    case JobsErrorCode.JOB_PAUSED:
+      return HttpStatus.CONFLICT;
     case JobsErrorCode.JOB_ALREADY_EXISTS:
       return HttpStatus.CONFLICT;
     case JobsErrorCode.INVALID_JOB:
       return HttpStatus.BAD_REQUEST;
     case JobsErrorCode.STORE_UNAVAILABLE:
+    case JobsErrorCode.STALE_FENCE:
       return HttpStatus.SERVICE_UNAVAILABLE;
   }
 }

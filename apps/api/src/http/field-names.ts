@@ -7,6 +7,12 @@ const DISPLAY_NAMES: Readonly<Record<string, string>> = {
   cpus: 'CPUs',
   maxretries: 'MaxRetries',
   forcepullimage: 'ForcePullImage',
+  missedruns: 'MissedRuns',
+  startingdeadline: 'StartingDeadline',
+  maxcatchup: 'MaxCatchUp',
+  retrybackoff: 'RetryBackoff',
+  maxbackoff: 'MaxBackoff',
+  taskId: 'TaskID',
 };
 
 export function displayFieldPath(path: readonly string[]): string {

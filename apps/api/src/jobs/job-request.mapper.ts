@@ -1,11 +1,15 @@
-import type { JobContainer, JobPatch, JobSpec } from '@rhythm/jobs';
-import type { CreateJobDto } from './dto/create-job.dto';
+import type { JobContainer, JobPatch, JobSpec, MissedRunPolicy, RetryBackoff } from '@rhythm/jobs';
+import type { CreateJobDto, MissedRunsDto, RetryBackoffDto } from './dto/create-job.dto';
 import type { UpdateJobDto } from './dto/update-job.dto';
 
 /** A validated create payload with the original Rhythm's defaults filled in. */
 export function toJobSpec(dto: CreateJobDto): JobSpec {
   return {
-    schedule: { type: 'Cron', cron: dto.schedule.cron },
+    schedule: {
+      type: 'Cron',
+      cron: dto.schedule.cron,
+      ...(dto.schedule.timezone ? { timezone: dto.schedule.timezone } : {}),
+    },
     env: dto.env ?? {},
     secrets: dto.secrets ?? {},
     container: toContainer(dto.container),
@@ -18,7 +22,22 @@ export function toJobSpec(dto: CreateJobDto): JobSpec {
     arguments: dto.arguments ?? [],
     labels: dto.labels ?? {},
     maxRetries: dto.maxretries ?? 0,
+    ...(dto.missedruns ? { missedRuns: toMissedRuns(dto.missedruns) } : {}),
+    ...(dto.retrybackoff ? { retryBackoff: toRetryBackoff(dto.retrybackoff) } : {}),
+    ...(dto.timeout ? { timeoutSeconds: dto.timeout } : {}),
   };
+}
+
+function toMissedRuns(dto: MissedRunsDto): MissedRunPolicy {
+  return {
+    policy: dto.policy,
+    ...(dto.startingdeadline ? { startingDeadlineSeconds: dto.startingdeadline } : {}),
+    ...(dto.maxcatchup ? { maxCatchUp: dto.maxcatchup } : {}),
+  };
+}
+
+function toRetryBackoff(dto: RetryBackoffDto): RetryBackoff {
+  return { backoffSeconds: dto.backoff, maxBackoffSeconds: dto.maxbackoff };
 }
 
 function toContainer(container: CreateJobDto['container']): JobContainer {
@@ -40,7 +59,12 @@ export function toJobPatch(dto: UpdateJobDto): JobPatch {
   const docker = dto.container?.docker;
   const mesos = dto.container?.mesos;
   return {
-    schedule: dto.schedule ? { cron: dto.schedule.cron } : undefined,
+    schedule: dto.schedule
+      ? {
+          cron: dto.schedule.cron,
+          ...(dto.schedule.timezone ? { timezone: dto.schedule.timezone } : {}),
+        }
+      : undefined,
     env: dto.env ?? undefined,
     secrets: dto.secrets ?? undefined,
     container: dto.container
@@ -63,5 +87,8 @@ export function toJobPatch(dto: UpdateJobDto): JobPatch {
     arguments: dto.arguments ?? undefined,
     labels: dto.labels ?? undefined,
     maxRetries: dto.maxretries ?? undefined,
+    missedRuns: dto.missedruns ? toMissedRuns(dto.missedruns) : undefined,
+    retryBackoff: dto.retrybackoff ? toRetryBackoff(dto.retrybackoff) : undefined,
+    timeoutSeconds: dto.timeout ?? undefined,
   };
 }

@@ -1,16 +1,31 @@
-import type { Job, JobContainer, TaskRecord } from '@rhythm/jobs';
-import type { ContainerResponseDto, JobResponseDto, TaskResponseDto } from './dto/job-response.dto';
+import type { Job, JobContainer, PendingRun, TaskRecord } from '@rhythm/jobs';
+import type { TaskLog, TaskLogStream } from '@rhythm/scheduling';
+import type {
+  ContainerResponseDto,
+  JobResponseDto,
+  PendingRunResponseDto,
+  TaskLogResponseDto,
+  TaskResponseDto,
+} from './dto/job-response.dto';
 
-/** Go's zero time, which the original Rhythm shows for a job that never started. */
+/** Go's zero time, which the original Rhythm shows for a time that never happened. */
 const NEVER = '0001-01-01T00:00:00Z';
 
-/** Field order follows the original's Go structs, so answers read the same side by side. */
+/**
+ * Field order follows the original's Go structs, so answers read the same side by side; fields
+ * this Rhythm adds come after them, and optional ones only when set.
+ */
 export function presentJob(job: Job): JobResponseDto {
+  const { runtime } = job;
   return {
     Group: job.jobId.group,
     Project: job.jobId.project,
     ID: job.jobId.id,
-    Schedule: { Type: 'Cron', Cron: job.schedule.cron },
+    Schedule: {
+      Type: 'Cron',
+      Cron: job.schedule.cron,
+      ...(job.schedule.timezone === undefined ? {} : { Timezone: job.schedule.timezone }),
+    },
     Env: { ...job.env },
     Secrets: { ...job.secrets },
     Container: presentContainer(job.container),
@@ -23,11 +38,34 @@ export function presentJob(job: Job): JobResponseDto {
     Arguments: [...job.arguments],
     Labels: { ...job.labels },
     MaxRetries: job.maxRetries,
-    State: job.runtime.state,
-    LastStart: job.runtime.lastStart?.toISOString() ?? NEVER,
-    CurrentTaskID: job.runtime.currentTaskId,
-    CurrentAgentID: job.runtime.currentAgentId,
-    Retries: job.runtime.retries,
+    State: runtime.state,
+    LastStart: runtime.lastStart?.toISOString() ?? NEVER,
+    CurrentTaskID: runtime.currentTaskId,
+    CurrentAgentID: runtime.currentAgentId,
+    Retries: runtime.retries,
+    NextStart: runtime.nextFireAt?.toISOString() ?? NEVER,
+    ...(job.missedRuns && {
+      MissedRuns: {
+        Policy: job.missedRuns.policy,
+        ...(job.missedRuns.startingDeadlineSeconds !== undefined && {
+          StartingDeadline: job.missedRuns.startingDeadlineSeconds,
+        }),
+        ...(job.missedRuns.maxCatchUp !== undefined && { MaxCatchUp: job.missedRuns.maxCatchUp }),
+      },
+    }),
+    ...(job.retryBackoff && {
+      RetryBackoff: {
+        Backoff: job.retryBackoff.backoffSeconds,
+        MaxBackoff: job.retryBackoff.maxBackoffSeconds,
+      },
+    }),
+    ...(job.timeoutSeconds !== undefined && { Timeout: job.timeoutSeconds }),
+    ...(runtime.paused && {
+      Paused: {
+        Since: runtime.paused.since.toISOString(),
+        ...(runtime.paused.until && { Until: runtime.paused.until.toISOString() }),
+      },
+    }),
   };
 }
 
@@ -53,5 +91,27 @@ export function presentTask(task: TaskRecord): TaskResponseDto {
     Message: task.message,
     Reason: task.reason,
     Source: task.source,
+    ...(task.scheduledAt && { ScheduledAt: task.scheduledAt.toISOString() }),
+    ...(task.trigger && { Trigger: task.trigger }),
+    ...(task.attempt !== undefined && { Attempt: task.attempt }),
+    ...(task.state && { State: task.state }),
+    ...(task.exitCode !== undefined && { ExitCode: task.exitCode }),
+    ...(task.runner !== undefined && { Runner: task.runner }),
   };
+}
+
+export function presentPendingRun(run: PendingRun): PendingRunResponseDto {
+  return {
+    Group: run.jobId.group,
+    Project: run.jobId.project,
+    ID: run.jobId.id,
+    Trigger: run.trigger,
+    ScheduledAt: run.scheduledAt.toISOString(),
+    DueAt: run.dueAt.toISOString(),
+    Attempt: run.attempt,
+  };
+}
+
+export function presentTaskLog(stream: TaskLogStream, log: TaskLog): TaskLogResponseDto {
+  return { Stream: stream, Offset: log.offset, Size: log.size, Data: log.data };
 }

@@ -8,21 +8,35 @@ import {
   Param,
   Post,
   Put,
+  Query,
+  Res,
 } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { JobsService } from '@rhythm/jobs';
+import { TaskLogsService } from '@rhythm/scheduling';
+import type { Response } from 'express';
 import { ApiErrors } from '../http/api-responses.decorator';
 import { CreateJobDto } from './dto/create-job.dto';
-import { GroupPathDto, JobPathDto, ProjectPathDto } from './dto/job-path.dto';
-import { JobResponseDto, TaskResponseDto } from './dto/job-response.dto';
+import { PauseJobDto, TaskLogQueryDto, TaskPageQueryDto } from './dto/job-actions.dto';
+import { GroupPathDto, JobPathDto, ProjectPathDto, TaskPathDto } from './dto/job-path.dto';
+import { JobResponseDto, TaskLogResponseDto, TaskResponseDto } from './dto/job-response.dto';
 import { UpdateJobDto } from './dto/update-job.dto';
-import { presentJob, presentTask } from './job.presenter';
+import { presentJob, presentTask, presentTaskLog } from './job.presenter';
 import { toJobPatch, toJobSpec } from './job-request.mapper';
 
 @ApiTags('jobs')
 @Controller('api/v1/jobs')
 export class JobsController {
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly logs: TaskLogsService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'List all jobs' })
@@ -95,11 +109,65 @@ export class JobsController {
     await this.jobs.requestRun(path);
   }
 
-  @Get(':group/:project/:id/tasks')
-  @ApiOperation({ summary: "List a job's runs, oldest first" })
-  @ApiOkResponse({ type: [TaskResponseDto] })
+  @Post(':group/:project/:id/pause')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    summary: 'Pause a job',
+    description: 'A paused job starts no run (one in flight continues) until resumed or `until`.',
+  })
+  @ApiNoContentResponse({ description: 'Paused' })
   @ApiErrors(400, 404)
-  async tasks(@Param() path: JobPathDto): Promise<TaskResponseDto[]> {
-    return (await this.jobs.listTasks(path)).map(presentTask);
+  async pause(@Param() path: JobPathDto, @Body() dto: PauseJobDto): Promise<void> {
+    await this.jobs.pause(path, dto.until ?? null);
+  }
+
+  @Post(':group/:project/:id/resume')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    summary: 'Resume a paused job',
+    description: 'Occurrences that fell in the pause are not run; the cron continues from now.',
+  })
+  @ApiNoContentResponse({ description: 'Resumed' })
+  @ApiErrors(400, 404)
+  async resume(@Param() path: JobPathDto): Promise<void> {
+    await this.jobs.resume(path);
+  }
+
+  @Get(':group/:project/:id/tasks')
+  @ApiOperation({
+    summary: "List a job's runs, oldest first",
+    description: 'All kept records by default; `limit` alone gives the most recent ones.',
+  })
+  @ApiOkResponse({ type: [TaskResponseDto] })
+  @ApiHeader({ name: 'X-Total-Count', description: 'Records kept for the job', required: false })
+  @ApiErrors(400, 404)
+  async tasks(
+    @Param() path: JobPathDto,
+    @Query() query: TaskPageQueryDto,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<TaskResponseDto[]> {
+    const { tasks, total } = await this.jobs.listTasks(path, query.limit, query.offset);
+    response.setHeader('X-Total-Count', String(total));
+    return tasks.map(presentTask);
+  }
+
+  @Get(':group/:project/:id/tasks/:taskId/logs')
+  @ApiOperation({
+    summary: 'Read the kept output of a run',
+    description: 'The last 64 KiB of each stream are kept.',
+  })
+  @ApiOkResponse({ type: TaskLogResponseDto })
+  @ApiErrors(400, 404)
+  async taskLogs(
+    @Param() path: TaskPathDto,
+    @Query() query: TaskLogQueryDto,
+  ): Promise<TaskLogResponseDto> {
+    const stream = query.stream ?? 'stdout';
+    const jobId = { group: path.group, project: path.project, id: path.id };
+    const log = await this.logs.read(jobId, path.taskId, stream, {
+      offset: query.offset,
+      length: query.length,
+    });
+    return presentTaskLog(stream, log);
   }
 }

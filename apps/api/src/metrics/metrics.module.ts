@@ -1,9 +1,10 @@
-import { Controller, Get, Inject, Module, Res, type OnModuleInit } from '@nestjs/common';
+import { Controller, Get, Global, Inject, Module, Res, type OnModuleInit } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { PrometheusController, PrometheusModule } from '@willsoto/nestjs-prometheus';
 import type { Response } from 'express';
 import { Gauge, register } from 'prom-client';
-import { LEADER_ELECTION, type LeaderElection } from '@rhythm/scheduling';
+import { LEADER_ELECTION, SCHEDULER_METRICS, type LeaderElection } from '@rhythm/scheduling';
+import { PrometheusSchedulerMetrics } from './prometheus-scheduler-metrics';
 import { RHYTHM_CONFIG, type RhythmConfig } from '../config/rhythm-config';
 
 @ApiTags('operations')
@@ -31,6 +32,7 @@ class RhythmGauges implements OnModuleInit {
     // Tests build several apps in one process; the newest app owns the process-wide series.
     register.removeSingleMetric('rhythm_info');
     register.removeSingleMetric('leader');
+    register.removeSingleMetric('rhythm_leader_epoch');
     new Gauge({ name: 'rhythm_info', help: 'Rhythm version.', labelNames: ['version'] }).set(
       { version: this.config.version },
       1,
@@ -43,9 +45,17 @@ class RhythmGauges implements OnModuleInit {
         this.set(leader.isLeader() ? 1 : 0);
       },
     });
+    new Gauge({
+      name: 'rhythm_leader_epoch',
+      help: 'Fencing epoch of the leadership term this instance holds (0 when it does not lead).',
+      collect() {
+        this.set(leader.currentTerm()?.epoch ?? 0);
+      },
+    });
   }
 }
 
+@Global()
 @Module({
   imports: [
     PrometheusModule.register({
@@ -54,6 +64,7 @@ class RhythmGauges implements OnModuleInit {
       defaultMetrics: { enabled: true },
     }),
   ],
-  providers: [RhythmGauges],
+  providers: [RhythmGauges, { provide: SCHEDULER_METRICS, useClass: PrometheusSchedulerMetrics }],
+  exports: [SCHEDULER_METRICS],
 })
 export class MetricsModule {}

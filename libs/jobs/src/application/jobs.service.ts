@@ -1,12 +1,34 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CronExpression, InvalidCronExpressionError } from '@rhythm/scheduling';
-import type { Job, JobPatch, JobSpec } from '../domain/job';
-import { applyJobPatch, newJob } from '../domain/job';
+import {
+  CronExpression,
+  InvalidCronExpressionError,
+  isValidTimezone,
+} from '../domain/cron-expression';
+import type { Job, JobPatch, JobSpec, Occurrence, RunTrigger } from '../domain/job';
+import {
+  applyJobPatch,
+  nextFireAfter,
+  newJob,
+  rescheduleIfChanged,
+  timezoneOf,
+} from '../domain/job';
 import type { JobFilter, JobId } from '../domain/job-id';
 import { JobsError } from '../domain/jobs.errors';
 import type { TaskRecord } from '../domain/task-record';
+import { JOBS_SETTINGS, type JobsSettings } from '../jobs.settings';
+import { CLOCK, type Clock } from './ports/clock.port';
 import { JOB_REPOSITORY, type JobRepository } from './ports/job-repository.port';
-import { TASK_HISTORY, type TaskHistoryRepository } from './ports/task-history.port';
+import { TASK_HISTORY, type TaskHistoryRepository, type TaskPage } from './ports/task-history.port';
+
+/** A run waiting to start: queued, retrying, or a cron occurrence that is due. */
+export interface PendingRun {
+  readonly jobId: JobId;
+  readonly trigger: RunTrigger;
+  readonly scheduledAt: Date;
+  /** When it may start; it starts once the job's current run (if any) has ended. */
+  readonly dueAt: Date;
+  readonly attempt: number;
+}
 
 /** The use cases of the jobs API; transports validate shapes, this enforces the domain rules. */
 @Injectable()
@@ -14,11 +36,13 @@ export class JobsService {
   constructor(
     @Inject(JOB_REPOSITORY) private readonly jobs: JobRepository,
     @Inject(TASK_HISTORY) private readonly history: TaskHistoryRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(JOBS_SETTINGS) private readonly settings: JobsSettings,
   ) {}
 
   async create(jobId: JobId, spec: JobSpec): Promise<void> {
-    assertCron(spec.schedule.cron);
-    await this.jobs.create(newJob(jobId, spec));
+    this.assertSchedule(spec.schedule.cron, timezoneOf(spec, this.settings.defaultTimezone));
+    await this.jobs.create(newJob(jobId, spec, this.clock.now(), this.settings.defaultTimezone));
   }
 
   async get(jobId: JobId): Promise<Job> {
@@ -32,30 +56,119 @@ export class JobsService {
   }
 
   async update(jobId: JobId, patch: JobPatch): Promise<Job> {
-    if (patch.schedule) assertCron(patch.schedule.cron);
-    return this.jobs.updateSpec(jobId, (job) => applyJobPatch(job, patch));
+    if (patch.schedule?.timezone !== undefined) {
+      this.assertSchedule(patch.schedule.cron, patch.schedule.timezone);
+    }
+    return this.jobs.update(jobId, (job) => {
+      const patched = applyJobPatch(job, patch);
+      if (patch.schedule) {
+        this.assertSchedule(
+          patched.schedule.cron,
+          timezoneOf(patched, this.settings.defaultTimezone),
+        );
+      }
+      return {
+        job: rescheduleIfChanged(job, patched, this.clock.now(), this.settings.defaultTimezone),
+      };
+    });
   }
 
   async delete(jobId: JobId): Promise<void> {
     if (!(await this.jobs.delete(jobId))) throw JobsError.notFound();
   }
 
-  /** Queues a run now; a job that is queued already stays queued once. */
-  async requestRun(jobId: JobId, now = new Date()): Promise<void> {
-    await this.jobs.enqueueRun(jobId, now);
+  /**
+   * Queues a run now. A job queued already stays queued once; a running job runs the queued run
+   * after the current one ends. A paused job refuses.
+   */
+  async requestRun(jobId: JobId): Promise<void> {
+    await this.jobs.update(jobId, (job) => {
+      if (job.runtime.paused) throw JobsError.paused();
+      if (job.runtime.queue.some((occurrence) => occurrence.trigger === 'manual')) return null;
+      const manual: Occurrence = { scheduledAt: this.clock.now(), trigger: 'manual' };
+      return {
+        job: { ...job, runtime: { ...job.runtime, queue: [...job.runtime.queue, manual] } },
+      };
+    });
   }
 
-  async listTasks(jobId: JobId): Promise<TaskRecord[]> {
+  /** Stops the job from starting runs (a run in flight continues), until resumed or `until`. */
+  async pause(jobId: JobId, until: Date | null): Promise<Job> {
+    const now = this.clock.now();
+    if (until && until <= now) throw JobsError.invalid(['Until: Must be in the future']);
+    return this.jobs.update(jobId, (job) => ({
+      job: {
+        ...job,
+        runtime: { ...job.runtime, paused: { since: job.runtime.paused?.since ?? now, until } },
+      },
+    }));
+  }
+
+  /** Ends a pause. Occurrences that fell in the pause are not run; queued runs are kept. */
+  async resume(jobId: JobId): Promise<Job> {
+    const now = this.clock.now();
+    return this.jobs.update(jobId, (job) => {
+      if (!job.runtime.paused) return null;
+      const nextFireAt = nextFireAfter(job, now, this.settings.defaultTimezone);
+      return { job: { ...job, runtime: { ...job.runtime, paused: null, nextFireAt } } };
+    });
+  }
+
+  /**
+   * A job's task records, oldest first: all of them, a page from `offset`, or with `limit` alone
+   * the most recent `limit` records.
+   */
+  async listTasks(
+    jobId: JobId,
+    limit?: number,
+    offset?: number,
+  ): Promise<{ tasks: TaskRecord[]; total: number }> {
     await this.get(jobId);
-    return this.history.list(jobId);
+    const total = await this.history.count(jobId);
+    if (limit === undefined && offset === undefined) {
+      return { tasks: await this.history.list(jobId), total };
+    }
+    const page: TaskPage = {
+      offset: offset ?? Math.max(0, total - (limit ?? total)),
+      limit: limit ?? Math.max(0, total - (offset ?? 0)),
+    };
+    return { tasks: page.limit === 0 ? [] : await this.history.list(jobId, page), total };
   }
-}
 
-function assertCron(cron: string): void {
-  try {
-    CronExpression.parse(cron);
-  } catch (error) {
-    if (error instanceof InvalidCronExpressionError) throw JobsError.invalid([error.message]);
-    throw error;
+  /** Every run waiting to start, soonest first. */
+  async pendingRuns(): Promise<PendingRun[]> {
+    const now = this.clock.now();
+    const pending: PendingRun[] = [];
+    for (const job of await this.jobs.list({})) {
+      const { runtime, jobId } = job;
+      if (runtime.paused) continue;
+      const ready = runtime.run ? null : now;
+      for (const occurrence of runtime.queue) {
+        pending.push({ jobId, ...occurrence, dueAt: ready ?? occurrence.scheduledAt, attempt: 1 });
+      }
+      if (runtime.retry) pending.push({ jobId, ...runtime.retry, trigger: 'retry' });
+      if (runtime.nextFireAt && runtime.nextFireAt <= now) {
+        pending.push({
+          jobId,
+          trigger: 'cron',
+          scheduledAt: runtime.nextFireAt,
+          dueAt: runtime.nextFireAt,
+          attempt: 1,
+        });
+      }
+    }
+    return pending.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
+  }
+
+  private assertSchedule(cron: string, timezone: string): void {
+    if (!isValidTimezone(timezone)) {
+      throw JobsError.invalid([`Schedule.Timezone: Unknown time zone '${timezone}'`]);
+    }
+    try {
+      CronExpression.parse(cron, timezone);
+    } catch (error) {
+      if (error instanceof InvalidCronExpressionError) throw JobsError.invalid([error.message]);
+      throw error;
+    }
   }
 }

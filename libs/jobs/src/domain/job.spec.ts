@@ -57,9 +57,17 @@ describe(applyJobPatch.name, () => {
   });
 
   it('never touches the runtime or the identity', () => {
-    const job = newJob({ group: 'g', project: 'p', id: 'a' }, SAMPLE_SPEC);
+    const job = newJob(
+      { group: 'g', project: 'p', id: 'a' },
+      SAMPLE_SPEC,
+      new Date('2026-01-01T00:00:30Z'),
+      'UTC',
+    );
     const patched = applyJobPatch(job, { cmd: 'new' });
     expect(patched.jobId).toEqual({ group: 'g', project: 'p', id: 'a' });
-    expect(patched.runtime).toBe(INITIAL_RUNTIME);
+    expect(patched.runtime).toEqual({
+      ...INITIAL_RUNTIME,
+      nextFireAt: new Date('2026-01-01T00:01:00Z'),
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { CronExpression } from './cron-expression';
 import type { JobId } from './job-id';
 import { JobsError } from './jobs.errors';
 
@@ -8,6 +9,25 @@ export const JOB_STATES: readonly JobState[] = ['Idle', 'Staging', 'Starting', '
 export interface CronSchedule {
   readonly type: 'Cron';
   readonly cron: string;
+  /** IANA time zone the cron is read in; absent means the server's default (RHYTHM_TIMEZONE). */
+  readonly timezone?: string;
+}
+
+/** What happens to occurrences that could not start on time (downtime, leader gap, a long run). */
+export type MissedRunPolicyName = 'skip' | 'once' | 'all';
+
+export interface MissedRunPolicy {
+  readonly policy: MissedRunPolicyName;
+  /** An occurrence later than this never starts; absent means no limit. */
+  readonly startingDeadlineSeconds?: number;
+  /** With `all`: the most missed occurrences run one after another; older ones are skipped. */
+  readonly maxCatchUp?: number;
+}
+
+/** Delay before retry n (1-based): min(backoff × 2^(n−1), maxBackoff). */
+export interface RetryBackoff {
+  readonly backoffSeconds: number;
+  readonly maxBackoffSeconds: number;
 }
 
 export type JobContainer =
@@ -32,16 +52,72 @@ export interface JobSpec {
   readonly arguments: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
   readonly maxRetries: number;
+  /** Absent: `once` with no deadline, as the original Rhythm. */
+  readonly missedRuns?: MissedRunPolicy;
+  /** Absent: the defaults of DEFAULT_RETRY_BACKOFF. */
+  readonly retryBackoff?: RetryBackoff;
+  /** A run still going after this long is killed and recorded as failed; absent: no limit. */
+  readonly timeoutSeconds?: number;
 }
 
-/** What the scheduler maintains; never changed by a user edit. */
+export const DEFAULT_RETRY_BACKOFF: RetryBackoff = { backoffSeconds: 10, maxBackoffSeconds: 600 };
+
+/** Why a run started. */
+export type RunTrigger = 'cron' | 'manual' | 'retry' | 'catch-up';
+
+/** One occurrence of a job: a cron time, or a run-now request. */
+export interface Occurrence {
+  readonly scheduledAt: Date;
+  readonly trigger: RunTrigger;
+}
+
+/** The run in flight. */
+export interface ActiveRun extends Occurrence {
+  readonly taskId: string;
+  /** 1 for the first attempt of an occurrence. */
+  readonly attempt: number;
+  readonly runner: string;
+  readonly launchedAt: Date;
+  /** When the run times out, if the job has a timeout. */
+  readonly deadline: Date | null;
+  /** Set once the scheduler asked the runner to kill it (timeout or user request). */
+  readonly killReason: string | null;
+}
+
+/** A failed occurrence waiting for its next attempt. */
+export interface PendingRetry extends Occurrence {
+  readonly dueAt: Date;
+  readonly attempt: number;
+}
+
+export interface Pause {
+  readonly since: Date;
+  /** The pause ends by itself at this time; null: until resumed. */
+  readonly until: Date | null;
+}
+
+/**
+ * What the scheduler maintains; never changed by a spec edit. Everything that decides a launch is
+ * here, in the store, so that any instance that becomes leader continues exactly where the last
+ * one stopped.
+ */
 export interface JobRuntime {
   readonly state: JobState;
   /** When the current or last run was launched; null when the job never ran. */
   readonly lastStart: Date | null;
   readonly currentTaskId: string;
   readonly currentAgentId: string;
+  /** Retries used by the current occurrence; reset when the next occurrence starts. */
   readonly retries: number;
+  /** Increases with every change; the store's compare-and-set compares it. */
+  readonly rev: number;
+  /** The next cron occurrence not yet started or skipped. */
+  readonly nextFireAt: Date | null;
+  /** Run-now requests and catch-up occurrences, oldest first. */
+  readonly queue: readonly Occurrence[];
+  readonly retry: PendingRetry | null;
+  readonly run: ActiveRun | null;
+  readonly paused: Pause | null;
 }
 
 export interface Job extends JobSpec {
@@ -55,10 +131,47 @@ export const INITIAL_RUNTIME: JobRuntime = {
   currentTaskId: '',
   currentAgentId: '',
   retries: 0,
+  rev: 0,
+  nextFireAt: null,
+  queue: [],
+  retry: null,
+  run: null,
+  paused: null,
 };
 
-export function newJob(jobId: JobId, spec: JobSpec): Job {
-  return { jobId, ...spec, runtime: INITIAL_RUNTIME };
+/** A new job waits for its first cron occurrence after `now` (the original ran it at once). */
+export function newJob(jobId: JobId, spec: JobSpec, now: Date, defaultTimezone: string): Job {
+  const job: Job = { jobId, ...spec, runtime: INITIAL_RUNTIME };
+  return {
+    ...job,
+    runtime: { ...INITIAL_RUNTIME, nextFireAt: nextFireAfter(job, now, defaultTimezone) },
+  };
+}
+
+export function timezoneOf(spec: JobSpec, defaultTimezone: string): string {
+  return spec.schedule.timezone ?? defaultTimezone;
+}
+
+/** The first cron occurrence strictly after `instant`, in the job's time zone. */
+export function nextFireAfter(spec: JobSpec, instant: Date, defaultTimezone: string): Date | null {
+  return CronExpression.parse(spec.schedule.cron, timezoneOf(spec, defaultTimezone)).nextAfter(
+    instant,
+  );
+}
+
+/**
+ * When the scheduler must next look at the job: a run's timeout, a pause's end, or the earliest of
+ * its queued, retry and cron occurrences. Null: nothing to do until something changes it.
+ */
+export function dueAt(runtime: JobRuntime): Date | null {
+  if (runtime.run) return runtime.run.killReason === null ? runtime.run.deadline : null;
+  if (runtime.paused) return runtime.paused.until;
+  const candidates = [runtime.queue[0]?.scheduledAt, runtime.retry?.dueAt, runtime.nextFireAt];
+  let earliest: Date | null = null;
+  for (const candidate of candidates) {
+    if (candidate && (!earliest || candidate < earliest)) earliest = candidate;
+  }
+  return earliest;
 }
 
 /**
@@ -66,7 +179,7 @@ export function newJob(jobId: JobId, spec: JobSpec): Job {
  * `container.docker` wins over `container.mesos` when both are given, as in the original.
  */
 export interface JobPatch {
-  readonly schedule?: { readonly cron: string };
+  readonly schedule?: { readonly cron: string; readonly timezone?: string };
   readonly env?: Readonly<Record<string, string>>;
   readonly secrets?: Readonly<Record<string, string>>;
   readonly container?: {
@@ -82,6 +195,9 @@ export interface JobPatch {
   readonly arguments?: readonly string[];
   readonly labels?: Readonly<Record<string, string>>;
   readonly maxRetries?: number;
+  readonly missedRuns?: MissedRunPolicy;
+  readonly retryBackoff?: RetryBackoff;
+  readonly timeoutSeconds?: number;
 }
 
 export function applyJobPatch(job: Job, patch: JobPatch): Job {
@@ -92,8 +208,36 @@ export function applyJobPatch(job: Job, patch: JobPatch): Job {
   return {
     ...job,
     ...defined,
-    schedule: schedule ? { type: 'Cron', cron: schedule.cron } : job.schedule,
+    schedule: schedule ? patchSchedule(job.schedule, schedule) : job.schedule,
     container: container ? patchContainer(job.container, container) : job.container,
+  };
+}
+
+/** A new cron keeps the time zone unless one is given with it. */
+function patchSchedule(
+  current: CronSchedule,
+  patch: NonNullable<JobPatch['schedule']>,
+): CronSchedule {
+  const timezone = patch.timezone ?? current.timezone;
+  return timezone === undefined
+    ? { type: 'Cron', cron: patch.cron }
+    : { type: 'Cron', cron: patch.cron, timezone };
+}
+
+/** A spec edit that changes when the job fires restarts its cron from now. */
+export function rescheduleIfChanged(
+  before: Job,
+  after: Job,
+  now: Date,
+  defaultTimezone: string,
+): Job {
+  const same =
+    before.schedule.cron === after.schedule.cron &&
+    timezoneOf(before, defaultTimezone) === timezoneOf(after, defaultTimezone);
+  if (same) return after;
+  return {
+    ...after,
+    runtime: { ...after.runtime, nextFireAt: nextFireAfter(after, now, defaultTimezone) },
   };
 }
 

@@ -3,6 +3,10 @@ export enum JobsErrorCode {
   JOB_ALREADY_EXISTS = 'JOB_ALREADY_EXISTS',
   INVALID_JOB = 'INVALID_JOB',
   STORE_UNAVAILABLE = 'STORE_UNAVAILABLE',
+  JOB_PAUSED = 'JOB_PAUSED',
+  TASK_NOT_FOUND = 'TASK_NOT_FOUND',
+  /** A write from a leadership term that a newer term has replaced. */
+  STALE_FENCE = 'STALE_FENCE',
 }
 
 /** Errors of the jobs domain; transports map the code to their own status (HTTP: one exception filter). */
@@ -26,6 +30,18 @@ export class JobsError extends Error {
 
   static invalid(details: string[]): JobsError {
     return new JobsError(JobsErrorCode.INVALID_JOB, details);
+  }
+
+  static paused(): JobsError {
+    return new JobsError(JobsErrorCode.JOB_PAUSED, ['Job is paused']);
+  }
+
+  static taskNotFound(): JobsError {
+    return new JobsError(JobsErrorCode.TASK_NOT_FOUND, ['Task not found']);
+  }
+
+  static staleFence(epoch: number): JobsError {
+    return new JobsError(JobsErrorCode.STALE_FENCE, [`Leadership term ${epoch} is over`]);
   }
 
   static storeUnavailable(cause: unknown): JobsError {

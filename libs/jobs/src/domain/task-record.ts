@@ -1,4 +1,12 @@
-/** One finished run of a job, with the fields of the original Rhythm's task history. */
+import type { RunTrigger } from './job';
+
+/** How a run ended. */
+export type TaskOutcome = 'Finished' | 'Failed' | 'Killed' | 'Lost' | 'Skipped';
+
+/**
+ * One finished (or skipped) run of a job: the fields of the original Rhythm's task history, then
+ * the ones this Rhythm adds.
+ */
 export interface TaskRecord {
   readonly start: Date;
   readonly end: Date;
@@ -11,4 +19,11 @@ export interface TaskRecord {
   readonly message: string;
   readonly reason: string;
   readonly source: string;
+  /** The occurrence the run belonged to. */
+  readonly scheduledAt?: Date;
+  readonly trigger?: RunTrigger;
+  readonly attempt?: number;
+  readonly state?: TaskOutcome;
+  readonly exitCode?: number | null;
+  readonly runner?: string;
 }

@@ -1,5 +1,8 @@
 import type { JobRepository } from '../application/ports/job-repository.port';
-import type { TaskHistoryRepository } from '../application/ports/task-history.port';
+import type {
+  HistoryRetention,
+  TaskHistoryRepository,
+} from '../application/ports/task-history.port';
 import { EmbeddedStore } from './embedded/embedded-store';
 import { EmbeddedJobRepository } from './embedded/embedded-job.repository';
 import { EmbeddedTaskHistoryRepository } from './embedded/embedded-task-history.repository';
@@ -19,10 +22,13 @@ export interface JobStore {
   close(): Promise<void>;
 }
 
-export async function openJobStore(options: JobStoreOptions): Promise<JobStore> {
+export async function openJobStore(
+  options: JobStoreOptions,
+  retention: HistoryRetention,
+): Promise<JobStore> {
   switch (options.kind) {
     case 'embedded': {
-      const store = await EmbeddedStore.open(options.dataDir);
+      const store = await EmbeddedStore.open(options.dataDir, { retention });
       return {
         jobs: new EmbeddedJobRepository(store),
         tasks: new EmbeddedTaskHistoryRepository(store),
@@ -33,8 +39,8 @@ export async function openJobStore(options: JobStoreOptions): Promise<JobStore> 
       const redis = createRedisConnection(options.url);
       const keys = new RedisJobKeys(options.keyPrefix);
       return {
-        jobs: new RedisJobRepository(redis, keys),
-        tasks: new RedisTaskHistoryRepository(redis, keys),
+        jobs: new RedisJobRepository(redis, keys, retention),
+        tasks: new RedisTaskHistoryRepository(redis, keys, retention),
         close: async () => {
           await redis.quit().catch(() => redis.disconnect());
         },

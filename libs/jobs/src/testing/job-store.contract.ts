@@ -1,21 +1,36 @@
 import type { JobRepository } from '../application/ports/job-repository.port';
-import type { TaskHistoryRepository } from '../application/ports/task-history.port';
-import { applyJobPatch } from '../domain/job';
+import type {
+  HistoryRetention,
+  TaskHistoryRepository,
+} from '../application/ports/task-history.port';
+import { applyJobPatch, type Job } from '../domain/job';
+import type { JobId } from '../domain/job-id';
 import { JobsErrorCode } from '../domain/jobs.errors';
-import { sampleJob, sampleTask } from './job-fixtures';
+import { sampleJob, sampleTask, withRuntime } from './job-fixtures';
 
 export interface JobStoreUnderTest {
   readonly jobs: JobRepository;
   readonly tasks: TaskHistoryRepository;
 }
 
+/** The retention every harness opens its store with, small enough to test. */
+export const CONTRACT_RETENTION: HistoryRetention = {
+  maxAgeMs: 7 * 24 * 3600 * 1000,
+  maxPerJob: 5,
+};
+
 export interface JobStoreHarness {
-  /** A fresh, empty store. */
+  /** A fresh, empty store with CONTRACT_RETENTION. */
   open(): Promise<JobStoreUnderTest>;
   /** The same data reopened, as after a restart (flushes and closes the current instance). */
   reopen(): Promise<JobStoreUnderTest>;
   close(): Promise<void>;
 }
+
+const ids = (jobs: readonly Job[]) =>
+  jobs.map((j) => `${j.jobId.group}/${j.jobId.project}/${j.jobId.id}`);
+const paths = (jobIds: readonly JobId[]) => jobIds.map((j) => `${j.group}/${j.project}/${j.id}`);
+const at = (iso: string) => new Date(iso);
 
 /**
  * The behaviour every job-store adapter must show. Each adapter's spec calls this with a harness
@@ -37,6 +52,18 @@ export function describeJobStoreContract(name: string, harness: () => JobStoreHa
 
     it('creates and reads back a job with its initial runtime', async () => {
       const job = sampleJob('g', 'p', 'a', { env: { Mixed_Case: 'v' }, labels: { l: '1' } });
+      await store.jobs.create(job);
+      expect(await store.jobs.get(job.jobId)).toEqual(job);
+      expect(job.runtime.nextFireAt).toEqual(at('2026-01-01T00:01:00Z'));
+    });
+
+    it('keeps the optional policies of a spec', async () => {
+      const job = sampleJob('g', 'p', 'a', {
+        schedule: { type: 'Cron', cron: '0 2 * * *', timezone: 'Europe/Warsaw' },
+        missedRuns: { policy: 'all', startingDeadlineSeconds: 600, maxCatchUp: 3 },
+        retryBackoff: { backoffSeconds: 1, maxBackoffSeconds: 8 },
+        timeoutSeconds: 30,
+      });
       await store.jobs.create(job);
       expect(await store.jobs.get(job.jobId)).toEqual(job);
     });
@@ -75,110 +102,217 @@ export function describeJobStoreContract(name: string, harness: () => JobStoreHa
       ]) {
         await store.jobs.create(sampleJob(g, p, id));
       }
-      const keys = async (filter: { group?: string; project?: string }) =>
-        (await store.jobs.list(filter)).map(
-          (j) => `${j.jobId.group}/${j.jobId.project}/${j.jobId.id}`,
+      expect(ids(await store.jobs.list({}))).toEqual([
+        'a/y/1',
+        'ab/x/1',
+        'b/x/1',
+        'b/x/2',
+        'b/xy/1',
+      ]);
+      expect(ids(await store.jobs.list({ group: 'a' }))).toEqual(['a/y/1']);
+      expect(ids(await store.jobs.list({ group: 'b' }))).toEqual(['b/x/1', 'b/x/2', 'b/xy/1']);
+      expect(ids(await store.jobs.list({ group: 'b', project: 'x' }))).toEqual(['b/x/1', 'b/x/2']);
+      expect(ids(await store.jobs.list({ group: 'c' }))).toEqual([]);
+    });
+
+    describe('update', () => {
+      it('replaces spec and runtime together and advances the revision', async () => {
+        const job = sampleJob('g', 'p', 'a');
+        await store.jobs.create(job);
+        const updated = await store.jobs.update(job.jobId, (j) => ({
+          job: withRuntime(applyJobPatch(j, { cpus: 2, env: {} }), {
+            state: 'Staging',
+            currentTaskId: 't1',
+          }),
+        }));
+        expect(updated).toMatchObject({
+          cpus: 2,
+          env: {},
+          runtime: { state: 'Staging', currentTaskId: 't1', rev: 1 },
+        });
+        expect(await store.jobs.get(job.jobId)).toEqual(updated);
+      });
+
+      it('changes nothing when the change is null', async () => {
+        const job = sampleJob('g', 'p', 'a');
+        await store.jobs.create(job);
+        expect(await store.jobs.update(job.jobId, () => null)).toEqual(job);
+        expect((await store.jobs.get(job.jobId))?.runtime.rev).toBe(0);
+      });
+
+      it('applies concurrent changes without losing any of them', async () => {
+        const job = sampleJob('g', 'p', 'a', { labels: {} });
+        await store.jobs.create(job);
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            store.jobs.update(job.jobId, (j) => ({
+              job: { ...j, labels: { ...j.labels, [`k${i}`]: `${i}` } },
+            })),
+          ),
         );
-      expect(await keys({})).toEqual(['a/y/1', 'ab/x/1', 'b/x/1', 'b/x/2', 'b/xy/1']);
-      expect(await keys({ group: 'a' })).toEqual(['a/y/1']);
-      expect(await keys({ group: 'b' })).toEqual(['b/x/1', 'b/x/2', 'b/xy/1']);
-      expect(await keys({ group: 'b', project: 'x' })).toEqual(['b/x/1', 'b/x/2']);
-      expect(await keys({ group: 'c' })).toEqual([]);
+        const stored = await store.jobs.get(job.jobId);
+        expect(Object.keys(stored?.labels ?? {})).toHaveLength(10);
+        expect(stored?.runtime.rev).toBe(10);
+      });
+
+      it('refuses to update a missing job', async () => {
+        await expect(
+          store.jobs.update({ group: 'g', project: 'p', id: 'nope' }, (j) => ({ job: j })),
+        ).rejects.toMatchObject({ code: JobsErrorCode.JOB_NOT_FOUND });
+      });
+
+      it('appends the task records of a change, oldest first, per job', async () => {
+        const a = sampleJob('g', 'p', 'a');
+        const b = sampleJob('g', 'p', 'b');
+        await store.jobs.create(a);
+        await store.jobs.create(b);
+        const recent = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+        const t1 = sampleTask('t1', recent(3));
+        const t2 = sampleTask('t2', recent(2), 'failed');
+        const t3 = sampleTask('t3', recent(1));
+        await store.jobs.update(a.jobId, (j) => ({ job: j, history: [t2] }));
+        await store.jobs.update(a.jobId, (j) => ({ job: j, history: [t1] }));
+        await store.jobs.update(b.jobId, (j) => ({ job: j, history: [t3] }));
+        expect(await store.tasks.list(a.jobId)).toEqual([t1, t2]);
+        expect(await store.tasks.list(b.jobId)).toEqual([t3]);
+        expect(await store.tasks.count(a.jobId)).toBe(2);
+      });
+
+      it('keeps two records that end in the same millisecond, in append order', async () => {
+        const a = sampleJob('g', 'p', 'a');
+        await store.jobs.create(a);
+        const end = new Date(Date.now() - 1000).toISOString();
+        await store.jobs.update(a.jobId, (j) => ({
+          job: j,
+          history: [sampleTask('', end, 'first'), sampleTask('', end, 'second')],
+        }));
+        expect((await store.tasks.list(a.jobId)).map((t) => t.message)).toEqual([
+          'first',
+          'second',
+        ]);
+      });
+
+      it('keeps at most the retention count per job, dropping the oldest', async () => {
+        const a = sampleJob('g', 'p', 'a');
+        await store.jobs.create(a);
+        for (let i = 0; i < 8; i++) {
+          const task = sampleTask(`t${i}`, new Date(Date.now() - (10 - i) * 1000).toISOString());
+          await store.jobs.update(a.jobId, (j) => ({ job: j, history: [task] }));
+        }
+        expect((await store.tasks.list(a.jobId)).map((t) => t.taskId)).toEqual([
+          't3',
+          't4',
+          't5',
+          't6',
+          't7',
+        ]);
+      });
+
+      it('drops records older than the retention age', async () => {
+        const a = sampleJob('g', 'p', 'a');
+        await store.jobs.create(a);
+        const old = sampleTask(
+          'old',
+          new Date(Date.now() - CONTRACT_RETENTION.maxAgeMs - 60_000).toISOString(),
+        );
+        const fresh = sampleTask('fresh', new Date(Date.now() - 60_000).toISOString());
+        await store.jobs.update(a.jobId, (j) => ({ job: j, history: [old, fresh] }));
+        expect((await store.tasks.list(a.jobId)).map((t) => t.taskId)).toEqual(['fresh']);
+        expect(await store.tasks.count(a.jobId)).toBe(1);
+      });
+
+      it('pages task records from the oldest', async () => {
+        const a = sampleJob('g', 'p', 'a');
+        await store.jobs.create(a);
+        const tasks = [0, 1, 2, 3].map((i) =>
+          sampleTask(`t${i}`, new Date(Date.now() - (10 - i) * 1000).toISOString()),
+        );
+        await store.jobs.update(a.jobId, (j) => ({ job: j, history: tasks }));
+        const page = await store.tasks.list(a.jobId, { offset: 1, limit: 2 });
+        expect(page.map((t) => t.taskId)).toEqual(['t1', 't2']);
+        expect(await store.tasks.list(a.jobId, { offset: 4, limit: 2 })).toEqual([]);
+      });
     });
 
-    it('updates the spec and keeps the runtime', async () => {
+    describe('due index', () => {
+      it('lists jobs due at a time, soonest first, up to a limit', async () => {
+        const later = sampleJob('g', 'p', 'later', {
+          schedule: { type: 'Cron', cron: '5 0 * * *' },
+        });
+        const soon = sampleJob('g', 'p', 'soon');
+        const never = withRuntime(sampleJob('g', 'p', 'never'), { nextFireAt: null });
+        for (const job of [later, soon, never]) await store.jobs.create(job);
+        expect(paths(await store.jobs.listDue(at('2026-01-01T00:00:59Z'), 10))).toEqual([]);
+        expect(paths(await store.jobs.listDue(at('2026-01-01T00:01:00Z'), 10))).toEqual([
+          'g/p/soon',
+        ]);
+        expect(paths(await store.jobs.listDue(at('2026-01-01T01:00:00Z'), 10))).toEqual([
+          'g/p/soon',
+          'g/p/later',
+        ]);
+        expect(paths(await store.jobs.listDue(at('2026-01-01T01:00:00Z'), 1))).toEqual([
+          'g/p/soon',
+        ]);
+        expect(await store.jobs.nextDueAt()).toEqual(at('2026-01-01T00:01:00Z'));
+      });
+
+      it('follows every change of when a job is due', async () => {
+        const job = sampleJob('g', 'p', 'a');
+        await store.jobs.create(job);
+        await store.jobs.update(job.jobId, (j) => ({
+          job: withRuntime(j, { nextFireAt: at('2026-01-02T00:00:00Z') }),
+        }));
+        expect(await store.jobs.listDue(at('2026-01-01T12:00:00Z'), 10)).toEqual([]);
+        expect(await store.jobs.nextDueAt()).toEqual(at('2026-01-02T00:00:00Z'));
+        const running = {
+          scheduledAt: at('2026-01-02T00:00:00Z'),
+          trigger: 'cron' as const,
+          taskId: 't',
+          attempt: 1,
+          runner: 'local',
+          launchedAt: at('2026-01-02T00:00:01Z'),
+          deadline: null,
+          killReason: null,
+        };
+        await store.jobs.update(job.jobId, (j) => ({ job: withRuntime(j, { run: running }) }));
+        expect(await store.jobs.nextDueAt()).toBeNull();
+        await store.jobs.update(job.jobId, (j) => ({
+          job: withRuntime(j, { run: { ...running, deadline: at('2026-01-02T00:10:00Z') } }),
+        }));
+        expect(paths(await store.jobs.listDue(at('2026-01-02T00:10:00Z'), 10))).toEqual(['g/p/a']);
+      });
+    });
+
+    it('deletes a job with its task history and due entry', async () => {
       const job = sampleJob('g', 'p', 'a');
       await store.jobs.create(job);
-      const updated = await store.jobs.updateSpec(job.jobId, (j) =>
-        applyJobPatch(j, { cpus: 2, env: {} }),
-      );
-      expect(updated).toMatchObject({ cpus: 2, env: {}, runtime: job.runtime });
-      expect(await store.jobs.get(job.jobId)).toEqual(updated);
-    });
-
-    it('applies concurrent updates without losing any of them', async () => {
-      const job = sampleJob('g', 'p', 'a', { labels: {} });
-      await store.jobs.create(job);
-      await Promise.all(
-        Array.from({ length: 10 }, (_, i) =>
-          store.jobs.updateSpec(job.jobId, (j) => ({
-            ...j,
-            labels: { ...j.labels, [`k${i}`]: `${i}` },
-          })),
-        ),
-      );
-      expect(Object.keys((await store.jobs.get(job.jobId))?.labels ?? {})).toHaveLength(10);
-    });
-
-    it('refuses to update a missing job', async () => {
-      await expect(
-        store.jobs.updateSpec({ group: 'g', project: 'p', id: 'nope' }, (j) => j),
-      ).rejects.toMatchObject({ code: JobsErrorCode.JOB_NOT_FOUND });
-    });
-
-    it('deletes a job with its task history and queued run', async () => {
-      const job = sampleJob('g', 'p', 'a');
-      await store.jobs.create(job);
-      await store.tasks.append(job.jobId, sampleTask('t1', '2026-01-01T00:00:00Z'));
-      await store.jobs.enqueueRun(job.jobId, new Date());
+      await store.jobs.update(job.jobId, (j) => ({
+        job: j,
+        history: [sampleTask('t1', new Date().toISOString())],
+      }));
       expect(await store.jobs.delete(job.jobId)).toBe(true);
       expect(await store.jobs.get(job.jobId)).toBeNull();
       expect(await store.jobs.list({})).toEqual([]);
       expect(await store.tasks.list(job.jobId)).toEqual([]);
-      expect(await store.jobs.listQueuedRuns()).toEqual([]);
+      expect(await store.jobs.listDue(at('2030-01-01T00:00:00Z'), 10)).toEqual([]);
       expect(await store.jobs.delete(job.jobId)).toBe(false);
-    });
-
-    it('queues a run once and refuses to queue for a missing job', async () => {
-      const job = sampleJob('g', 'p', 'a');
-      await store.jobs.create(job);
-      const at = new Date('2026-01-01T00:00:00.000Z');
-      expect(await store.jobs.enqueueRun(job.jobId, at)).toBe(true);
-      expect(await store.jobs.enqueueRun(job.jobId, new Date())).toBe(false);
-      expect(await store.jobs.listQueuedRuns()).toEqual([{ jobId: job.jobId, requestedAt: at }]);
-      await expect(
-        store.jobs.enqueueRun({ group: 'g', project: 'p', id: 'nope' }, at),
-      ).rejects.toMatchObject({ code: JobsErrorCode.JOB_NOT_FOUND });
-    });
-
-    it('keeps task records oldest first, per job', async () => {
-      const a = sampleJob('g', 'p', 'a');
-      const b = sampleJob('g', 'p', 'b');
-      await store.jobs.create(a);
-      await store.jobs.create(b);
-      await store.tasks.append(a.jobId, sampleTask('t2', '2026-01-01T00:02:00Z', 'failed'));
-      await store.tasks.append(a.jobId, sampleTask('t1', '2026-01-01T00:01:00Z'));
-      await store.tasks.append(b.jobId, sampleTask('t3', '2026-01-01T00:03:00Z'));
-      expect(await store.tasks.list(a.jobId)).toEqual([
-        sampleTask('t1', '2026-01-01T00:01:00Z'),
-        sampleTask('t2', '2026-01-01T00:02:00Z', 'failed'),
-      ]);
-      expect((await store.tasks.list(b.jobId)).map((t) => t.taskId)).toEqual(['t3']);
-    });
-
-    it('keeps two records that end in the same millisecond', async () => {
-      const a = sampleJob('g', 'p', 'a');
-      await store.jobs.create(a);
-      await store.tasks.append(a.jobId, sampleTask('', '2026-01-01T00:01:00Z', 'first'));
-      await store.tasks.append(a.jobId, sampleTask('', '2026-01-01T00:01:00Z', 'second'));
-      expect((await store.tasks.list(a.jobId)).map((t) => t.message).sort()).toEqual([
-        'first',
-        'second',
-      ]);
     });
 
     it('keeps everything across a restart', async () => {
       const job = sampleJob('g', 'p', 'a');
       await store.jobs.create(job);
       await store.jobs.create(sampleJob('g', 'p', 'gone'));
-      await store.jobs.updateSpec(job.jobId, (j) => applyJobPatch(j, { mem: 256 }));
+      await store.jobs.update(job.jobId, (j) => ({
+        job: applyJobPatch(j, { mem: 256 }),
+        history: [sampleTask('t1', new Date().toISOString())],
+      }));
       await store.jobs.delete({ group: 'g', project: 'p', id: 'gone' });
-      await store.tasks.append(job.jobId, sampleTask('t1', '2026-01-01T00:01:00Z'));
-      await store.jobs.enqueueRun(job.jobId, new Date('2026-01-01T00:00:00Z'));
       store = await h.reopen();
-      expect((await store.jobs.list({})).map((j) => [j.jobId.id, j.mem])).toEqual([['a', 256]]);
+      expect((await store.jobs.list({})).map((j) => [j.jobId.id, j.mem, j.runtime.rev])).toEqual([
+        ['a', 256, 1],
+      ]);
       expect(await store.tasks.list(job.jobId)).toHaveLength(1);
-      expect(await store.jobs.listQueuedRuns()).toHaveLength(1);
+      expect(paths(await store.jobs.listDue(at('2026-01-01T00:01:00Z'), 10))).toEqual(['g/p/a']);
     });
   });
 }

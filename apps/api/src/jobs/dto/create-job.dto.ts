@@ -1,14 +1,19 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsDefined,
+  IsIn,
+  IsInt,
   IsOptional,
   IsString,
+  Max,
+  Min,
   MinLength,
   ValidateNested,
 } from 'class-validator';
 import { HasContainerImage } from './container.validator';
-import { IsCronExpression } from './cron.validator';
+import { IsCronExpression, IsTimezone } from './cron.validator';
 import {
   JobName,
   NonNegativeInteger,
@@ -29,6 +34,55 @@ export class ScheduleDto {
   @IsDefined({ message: 'Is required' })
   @IsCronExpression()
   cron!: string;
+
+  /**
+   * IANA time zone the cron is read in (default: the server's RHYTHM_TIMEZONE, itself UTC by
+   * default). On a spring-forward day a time in the skipped hour runs once, at the first valid
+   * time after it; on a fall-back day a time in the repeated hour runs once, in the first pass.
+   * @example 'Europe/Warsaw'
+   */
+  @IsOptional()
+  @IsTimezone()
+  timezone?: string | null;
+}
+
+export class MissedRunsDto {
+  /**
+   * What happens to occurrences that could not start on time (downtime, leader change, a long
+   * run): `skip` runs only an occurrence at most `startingdeadline` (default 60 s) late; `once`
+   * (default) runs the latest one once; `all` runs each, one after another, up to `maxcatchup`.
+   */
+  @IsDefined({ message: 'Is required' })
+  @IsIn(['skip', 'once', 'all'], { message: "Must be one of 'skip', 'once', 'all'" })
+  @ApiPropertyOptional({ enum: ['skip', 'once', 'all'], default: 'once' })
+  policy!: 'skip' | 'once' | 'all';
+
+  /** Seconds: an occurrence later than this never starts (default: no limit; 60 for skip). */
+  @IsOptional()
+  @IsInt({ message: 'Must be an integer' })
+  @Min(1, { message: 'Must be at least 1' })
+  startingdeadline?: number | null;
+
+  /** With `all`: most missed occurrences run (default 10). */
+  @IsOptional()
+  @IsInt({ message: 'Must be an integer' })
+  @Min(1, { message: 'Must be at least 1' })
+  @Max(1000, { message: 'Must be at most 1000' })
+  maxcatchup?: number | null;
+}
+
+export class RetryBackoffDto {
+  /** Seconds before the first retry, doubled for each further one (default 10). */
+  @IsDefined({ message: 'Is required' })
+  @IsInt({ message: 'Must be an integer' })
+  @Min(0, { message: 'Must be greater than or equal to 0' })
+  backoff!: number;
+
+  /** Seconds: the longest wait between retries (default 600). */
+  @IsDefined({ message: 'Is required' })
+  @IsInt({ message: 'Must be an integer' })
+  @Min(0, { message: 'Must be greater than or equal to 0' })
+  maxbackoff!: number;
 }
 
 export class DockerImageDto {
@@ -131,4 +185,20 @@ export class CreateJobDto {
   /** How many times a failed run is retried. */
   @NonNegativeInteger({ required: false })
   maxretries?: number | null;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MissedRunsDto)
+  missedruns?: MissedRunsDto | null;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RetryBackoffDto)
+  retrybackoff?: RetryBackoffDto | null;
+
+  /** Seconds: a run still going after this long is killed and recorded as failed. */
+  @IsOptional()
+  @IsInt({ message: 'Must be an integer' })
+  @Min(1, { message: 'Must be at least 1' })
+  timeout?: number | null;
 }

@@ -1,4 +1,4 @@
-import { CronExpression, InvalidCronExpressionError } from '@rhythm/scheduling';
+import { CronExpression, InvalidCronExpressionError, isValidTimezone } from '@rhythm/jobs';
 import {
   registerDecorator,
   type ValidationArguments,
@@ -31,4 +31,19 @@ function cronProblem(value: unknown): string {
       ? error.message.replace(/^.*': /, '')
       : String(error);
   }
+}
+
+/** An IANA time zone name the runtime knows, such as `Europe/Warsaw`. */
+export function IsTimezone(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyKey) =>
+    registerDecorator({
+      name: 'isTimezone',
+      target: target.constructor,
+      propertyName: String(propertyKey),
+      options,
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && isValidTimezone(value),
+        defaultMessage: () => 'Must be an IANA time zone name, such as Europe/Warsaw',
+      },
+    });
 }

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { JOB_STATES, type JobState } from '@rhythm/jobs';
 
 const STRING_MAP = { type: 'object', additionalProperties: { type: 'string' } } as const;
@@ -9,6 +9,35 @@ export class ScheduleResponseDto {
 
   /** @example '*\/1 * * * *' */
   Cron!: string;
+
+  /** Present when the job names its time zone. */
+  Timezone?: string;
+}
+
+export class MissedRunsResponseDto {
+  @ApiProperty({ enum: ['skip', 'once', 'all'] })
+  Policy!: 'skip' | 'once' | 'all';
+
+  /** Seconds. */
+  StartingDeadline?: number;
+
+  MaxCatchUp?: number;
+}
+
+export class RetryBackoffResponseDto {
+  /** Seconds. */
+  Backoff!: number;
+
+  /** Seconds. */
+  MaxBackoff!: number;
+}
+
+export class PausedResponseDto {
+  /** RFC 3339. */
+  Since!: string;
+
+  /** RFC 3339; absent when the pause lasts until resumed. */
+  Until?: string;
 }
 
 export class DockerResponseDto {
@@ -70,6 +99,21 @@ export class JobResponseDto {
 
   @ApiProperty({ type: 'integer' })
   Retries!: number;
+
+  /** RFC 3339: the next cron occurrence; `0001-01-01T00:00:00Z` when there is none. */
+  NextStart!: string;
+
+  /** Present when set. */
+  MissedRuns?: MissedRunsResponseDto;
+
+  /** Present when set. */
+  RetryBackoff?: RetryBackoffResponseDto;
+
+  /** Seconds; present when set. */
+  Timeout?: number;
+
+  /** Present while the job is paused. */
+  Paused?: PausedResponseDto;
 }
 
 /** One run of a job. Message, Reason and Source are empty only for successful runs. */
@@ -86,4 +130,56 @@ export class TaskResponseDto {
   Message!: string;
   Reason!: string;
   Source!: string;
+
+  /** RFC 3339: the occurrence (cron time or run-now request) the run belonged to. */
+  ScheduledAt?: string;
+
+  @ApiPropertyOptional({ enum: ['cron', 'manual', 'retry', 'catch-up'] })
+  Trigger?: string;
+
+  /** 1 for the first attempt of an occurrence. */
+  @ApiPropertyOptional({ type: 'integer' })
+  Attempt?: number;
+
+  @ApiPropertyOptional({ enum: ['Finished', 'Failed', 'Killed', 'Lost', 'Skipped'] })
+  State?: string;
+
+  @ApiPropertyOptional({ type: 'integer', nullable: true })
+  ExitCode?: number | null;
+
+  /** The runner that ran it, e.g. `local`. */
+  Runner?: string;
+}
+
+/** A run waiting to start. */
+export class PendingRunResponseDto {
+  Group!: string;
+  Project!: string;
+  ID!: string;
+
+  @ApiProperty({ enum: ['cron', 'manual', 'retry', 'catch-up'] })
+  Trigger!: string;
+
+  /** RFC 3339. */
+  ScheduledAt!: string;
+
+  /** RFC 3339: when it may start (after the job's current run, if one is in flight). */
+  DueAt!: string;
+
+  @ApiProperty({ type: 'integer' })
+  Attempt!: number;
+}
+
+/** Kept output of a run. */
+export class TaskLogResponseDto {
+  @ApiProperty({ enum: ['stdout', 'stderr'] })
+  Stream!: string;
+
+  /** Byte offset of Data in the stream. */
+  Offset!: number;
+
+  /** Bytes the run wrote to the stream in all. */
+  Size!: number;
+
+  Data!: string;
 }

@@ -1,7 +1,15 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsOptional, IsString, MinLength, ValidateNested } from 'class-validator';
+import {
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  IsString,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
 import { HasContainerImage } from './container.validator';
-import { MesosImageDto, ScheduleDto } from './create-job.dto';
+import { MesosImageDto, MissedRunsDto, RetryBackoffDto, ScheduleDto } from './create-job.dto';
 import {
   NonNegativeInteger,
   NonNegativeNumber,
@@ -87,4 +95,22 @@ export class UpdateJobDto {
 
   @NonNegativeInteger({ required: false })
   maxretries?: number | null;
+
+  /** Replaced whole. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MissedRunsDto)
+  missedruns?: MissedRunsDto | null;
+
+  /** Replaced whole. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RetryBackoffDto)
+  retrybackoff?: RetryBackoffDto | null;
+
+  /** Seconds. */
+  @IsOptional()
+  @IsInt({ message: 'Must be an integer' })
+  @Min(1, { message: 'Must be at least 1' })
+  timeout?: number | null;
 }

@@ -1,4 +1,4 @@
-import type { JobRepository, QueuedRun } from '../../application/ports/job-repository.port';
+import type { Fence, JobChange, JobRepository } from '../../application/ports/job-repository.port';
 import type { Job } from '../../domain/job';
 import type { JobFilter, JobId } from '../../domain/job-id';
 import { jobKey, jobKeyPrefix } from '../../domain/job-id';
@@ -21,8 +21,13 @@ export class EmbeddedJobRepository implements JobRepository {
     return this.store.listJobs(jobKeyPrefix(filter));
   }
 
-  async updateSpec(jobId: JobId, change: (job: Job) => Job): Promise<Job> {
-    const updated = await this.store.updateJobSpec(jobKey(jobId), change);
+  /**
+   * The fence is ignored: the directory lock lets only one process open the store, and that
+   * process is the only possible leader (embedded mode runs as a sole instance), so no write can
+   * come from an older leadership term.
+   */
+  async update(jobId: JobId, change: (job: Job) => JobChange | null, _fence?: Fence): Promise<Job> {
+    const updated = await this.store.updateJob(jobKey(jobId), change);
     if (updated === null) throw JobsError.notFound();
     return updated;
   }
@@ -31,13 +36,11 @@ export class EmbeddedJobRepository implements JobRepository {
     return this.store.deleteJob(jobKey(jobId));
   }
 
-  async enqueueRun(jobId: JobId, requestedAt: Date): Promise<boolean> {
-    const result = await this.store.enqueueRun(jobKey(jobId), requestedAt);
-    if (result === 'no-job') throw JobsError.notFound();
-    return result === 'queued';
+  async listDue(now: Date, limit: number): Promise<JobId[]> {
+    return this.store.listDue(now, limit);
   }
 
-  async listQueuedRuns(): Promise<QueuedRun[]> {
-    return this.store.listQueuedRuns();
+  async nextDueAt(): Promise<Date | null> {
+    return this.store.nextDueAt();
   }
 }

@@ -1,20 +1,38 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import type { QueuedRun } from '../../application/ports/job-repository.port';
-import type { Job } from '../../domain/job';
-import { jobKey, parseJobKey } from '../../domain/job-id';
+import type { JobChange } from '../../application/ports/job-repository.port';
+import {
+  DEFAULT_HISTORY_RETENTION,
+  type HistoryRetention,
+  type TaskPage,
+} from '../../application/ports/task-history.port';
+import { dueAt, type Job } from '../../domain/job';
+import { type JobId, jobKey, parseJobKey } from '../../domain/job-id';
 import { JobsError } from '../../domain/jobs.errors';
 import type { TaskRecord } from '../../domain/task-record';
-import { decodeJob, decodeTask, encodeRuntime, encodeSpec, encodeTask } from '../job-codec';
+import {
+  decodeJob,
+  decodeRuntime,
+  decodeTask,
+  encodeRuntime,
+  encodeSpec,
+  encodeTask,
+} from '../job-codec';
+import { SortedList } from './sorted-list';
 
 const JOURNAL_FILE = 'journal.log';
 const SNAPSHOT_FILE = 'snapshot.json';
 const SNAPSHOT_TMP_FILE = 'snapshot.json.tmp';
 const LOCK_FILE = 'rhythm.lock';
 const DEFAULT_COMPACT_AFTER = 10_000;
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 2;
 const NEWLINE = 0x0a;
+
+/** Journal ops of format 1 (run queues, separate spec and task writes); never released. */
+const FORMAT_1_OPS: readonly unknown[] = ['spec', 'enqueue', 'task'];
+const FORMAT_1_ADVICE =
+  'it was written by an unreleased development build (format 1, with run queues) that cannot be migrated; start from an empty data directory';
 
 export interface EmbeddedStoreOptions {
   /**
@@ -22,17 +40,25 @@ export interface EmbeddedStoreOptions {
    * records, whichever is larger: a snapshot then never costs more than the journal it replaces.
    */
   readonly compactAfter?: number;
+  /** Task records kept per job; DEFAULT_HISTORY_RETENTION when absent. */
+  readonly retention?: HistoryRetention;
 }
 
-export type EnqueueResult = 'queued' | 'already-queued' | 'no-job';
-
-/** One mutation; the same function applies it live and on replay, so both yield the same state. */
+/**
+ * One mutation; the same function applies it live and on replay, so both yield the same state.
+ * `spec` and `runtime` are the job codec's strings; an update carries `spec` only when it changed.
+ */
 type JournalOp =
   | { readonly op: 'create'; readonly key: string; readonly spec: string; readonly runtime: string }
-  | { readonly op: 'spec'; readonly key: string; readonly spec: string }
-  | { readonly op: 'delete'; readonly key: string }
-  | { readonly op: 'enqueue'; readonly key: string; readonly at: string }
-  | { readonly op: 'task'; readonly key: string; readonly task: string };
+  | {
+      readonly op: 'update';
+      readonly key: string;
+      readonly spec?: string;
+      readonly runtime: string;
+      /** Task records the change closes, in append order. */
+      readonly tasks: readonly string[];
+    }
+  | { readonly op: 'delete'; readonly key: string };
 
 type JournalEntry = JournalOp & { readonly seq: number };
 
@@ -40,8 +66,8 @@ interface SnapshotJob {
   readonly key: string;
   readonly spec: string;
   readonly runtime: string;
+  /** Oldest first, as kept in memory. */
   readonly tasks: readonly string[];
-  readonly queuedAt: string | null;
 }
 
 interface Snapshot {
@@ -53,8 +79,10 @@ interface Snapshot {
 interface JobSlot {
   readonly key: string;
   job: Job;
-  /** Oldest first by end time; equal end times keep their arrival order. */
-  readonly tasks: TaskRecord[];
+  /** `dueAt(job.runtime)` in epoch ms, null when never due: the slot's place in the due index. */
+  due: number | null;
+  /** Oldest first by end time; equal end times keep their append order. */
+  tasks: TaskRecord[];
 }
 
 interface PendingLine {
@@ -94,11 +122,17 @@ export class EmbeddedStore {
     if (!Number.isSafeInteger(compactAfter) || compactAfter < 1) {
       throw new Error(`compactAfter must be a positive integer, got ${compactAfter}`);
     }
+    const retention = options.retention ?? DEFAULT_HISTORY_RETENTION;
+    if (!(retention.maxAgeMs >= 0) || !Number.isSafeInteger(retention.maxPerJob)) {
+      throw new Error(
+        `retention needs maxAgeMs >= 0 and an integer maxPerJob, got ${JSON.stringify(retention)}`,
+      );
+    }
     fs.mkdirSync(dir, { recursive: true });
     const root = fs.realpathSync(dir);
     const lock = DirectoryLock.acquire(root);
     try {
-      const loaded = await loadState(root);
+      const loaded = await loadState(root, retention);
       const journal = await openJournal(root, loaded.journalValidLength);
       return new EmbeddedStore(
         root,
@@ -126,15 +160,27 @@ export class EmbeddedStore {
     return this.state.jobsWithPrefix(prefix);
   }
 
-  listTasks(key: string): TaskRecord[] {
+  /** Jobs due at or before `now`, soonest first (equal times in key order), at most `limit`. */
+  listDue(now: Date, limit: number): JobId[] {
     this.assertUsable();
-    return [...(this.state.slot(key)?.tasks ?? [])];
+    return this.state.due(now.getTime(), limit);
   }
 
-  /** Oldest request first; requests of the same millisecond in key order. */
-  listQueuedRuns(): QueuedRun[] {
+  nextDueAt(): Date | null {
     this.assertUsable();
-    return this.state.queuedRuns();
+    const due = this.state.nextDue();
+    return due === null ? null : new Date(due);
+  }
+
+  /** The job's records within the retention age, oldest first; all of them or one page. */
+  listTasks(key: string, page?: TaskPage): TaskRecord[] {
+    this.assertUsable();
+    return this.state.tasks(key, page);
+  }
+
+  countTasks(key: string): number {
+    this.assertUsable();
+    return this.state.taskCountOf(key);
   }
 
   /** False, without writing anything, when the key is taken. */
@@ -151,38 +197,46 @@ export class EmbeddedStore {
     return true;
   }
 
-  /** Stores the spec of `change(job)`, keeping the stored runtime; null when the job is absent. */
-  async updateJobSpec(key: string, change: (job: Job) => Job): Promise<Job | null> {
+  /**
+   * Stores `change(job)` with the next revision and appends its task records, or nothing when
+   * `change` returns null. Read, change and apply happen in one synchronous step, so no other
+   * mutation can come between them and no compare-and-set retry is needed. Resolves to the job as
+   * stored, once it is durable; null when the job is absent.
+   */
+  async updateJob(key: string, change: (job: Job) => JobChange | null): Promise<Job | null> {
     this.assertUsable();
     const slot = this.state.slot(key);
     if (!slot) return null;
-    const written = this.commit({ op: 'spec', key, spec: encodeSpec(change(slot.job)) });
-    // Captured before awaiting: a later edit may replace slot.job while this batch is written.
-    const updated = slot.job;
+    const current = slot.job;
+    const proposed = change(current);
+    if (!proposed) return current;
+    if (this.state.slot(key) !== slot || slot.job !== current) {
+      throw new Error(`Job ${key} was changed by its own change function`);
+    }
+    const next: Job = {
+      ...proposed.job,
+      runtime: { ...proposed.job.runtime, rev: current.runtime.rev + 1 },
+    };
+    const spec = encodeSpec(next);
+    const written = this.commit({
+      op: 'update',
+      key,
+      ...(spec === encodeSpec(current) ? {} : { spec }),
+      runtime: encodeRuntime(next.runtime),
+      tasks: (proposed.history ?? []).map(encodeTask),
+    });
+    // Captured before awaiting: a later change may replace slot.job while this batch is written.
+    const stored = slot.job;
     await written;
-    return updated;
+    return stored;
   }
 
+  /** Removes the job with its task records. */
   async deleteJob(key: string): Promise<boolean> {
     this.assertUsable();
     if (!this.state.slot(key)) return false;
     await this.commit({ op: 'delete', key });
     return true;
-  }
-
-  async enqueueRun(key: string, requestedAt: Date): Promise<EnqueueResult> {
-    this.assertUsable();
-    if (!this.state.slot(key)) return 'no-job';
-    if (this.state.isQueued(key)) return 'already-queued';
-    await this.commit({ op: 'enqueue', key, at: requestedAt.toISOString() });
-    return 'queued';
-  }
-
-  /** A run may finish after its job was deleted; its record is dropped, as the history was. */
-  async appendTask(key: string, task: TaskRecord): Promise<void> {
-    this.assertUsable();
-    if (!this.state.slot(key)) return;
-    await this.commit({ op: 'task', key, task: encodeTask(task) });
   }
 
   /** Folds the journal into a fresh snapshot now instead of waiting for the threshold. */
@@ -298,40 +352,66 @@ export class EmbeddedStore {
   }
 }
 
-/** All data, indexed for reads: a map by key plus the same slots sorted by key for listings. */
+/**
+ * All data, indexed for reads: a map by key, the same slots sorted by key for listings, and the
+ * slots with a due time sorted by (due, key) for the scheduler. Each change moves a slot within the
+ * sorted lists in O(log n + chunk) (see SortedList), so a due time change never re-sorts anything;
+ * while a store is loaded only the map is kept, and both lists are built by one sort at the end.
+ */
 class StoreState {
   private readonly slots = new Map<string, JobSlot>();
-  private readonly sorted: JobSlot[] = [];
-  private readonly queued = new Map<string, Date>();
+  private readonly byKey = new SortedList<JobSlot>((a, b) => compare(a.key, b.key));
+  /** Only slots whose `due` is not null. */
+  private readonly byDue = new SortedList<JobSlot>(compareDue);
+  private indexed = false;
   private taskCount = 0;
+
+  constructor(private readonly retention: HistoryRetention) {}
 
   /** How many records a snapshot would hold. */
   get size(): number {
-    return this.slots.size + this.taskCount + this.queued.size;
+    return this.slots.size + this.taskCount;
   }
 
   slot(key: string): JobSlot | undefined {
     return this.slots.get(key);
   }
 
-  isQueued(key: string): boolean {
-    return this.queued.has(key);
-  }
-
   jobsWithPrefix(prefix: string): Job[] {
     const jobs: Job[] = [];
-    for (let i = lowerBound(this.sorted, prefix); i < this.sorted.length; i++) {
-      const slot = this.sorted[i];
+    for (const slot of this.byKey.from((s) => s.key < prefix)) {
       if (!slot.key.startsWith(prefix)) break;
       jobs.push(slot.job);
     }
     return jobs;
   }
 
-  queuedRuns(): QueuedRun[] {
-    return [...this.queued]
-      .sort(([keyA, atA], [keyB, atB]) => atA.getTime() - atB.getTime() || compare(keyA, keyB))
-      .map(([key, at]) => ({ jobId: parseJobKey(key), requestedAt: new Date(at.getTime()) }));
+  /** O(limit): the index starts with the soonest job. */
+  due(now: number, limit: number): JobId[] {
+    const ids: JobId[] = [];
+    if (limit <= 0) return ids;
+    for (const { key, due } of this.byDue.from()) {
+      if (due === null || due > now) break;
+      ids.push(parseJobKey(key));
+      if (ids.length >= limit) break;
+    }
+    return ids;
+  }
+
+  nextDue(): number | null {
+    return this.byDue.first()?.due ?? null;
+  }
+
+  tasks(key: string, page?: TaskPage): TaskRecord[] {
+    const tasks = this.slots.get(key)?.tasks ?? [];
+    const start = firstUnexpired(tasks, this.oldestKept()) + Math.max(0, page?.offset ?? 0);
+    const end = page ? start + Math.max(0, page.limit) : tasks.length;
+    return tasks.slice(start, end);
+  }
+
+  taskCountOf(key: string): number {
+    const tasks = this.slots.get(key)?.tasks ?? [];
+    return tasks.length - firstUnexpired(tasks, this.oldestKept());
   }
 
   /** Throws when the op does not fit the state, which on replay means the files disagree. */
@@ -339,67 +419,120 @@ class StoreState {
     switch (op.op) {
       case 'create':
         return this.create(op.key, op.spec, op.runtime);
-      case 'spec':
-        return this.replaceSpec(op.key, op.spec);
+      case 'update':
+        return this.update(op.key, op.spec, op.runtime, op.tasks);
       case 'delete':
         return this.delete(op.key);
-      case 'enqueue':
-        return this.enqueue(op.key, op.at);
-      case 'task':
-        return this.appendTask(op.key, op.task);
     }
   }
 
+  /** Records past the retention age are left out: they are hidden already. */
   toSnapshot(seq: number): Snapshot {
-    const jobs = this.sorted.map(({ key, job, tasks }) => ({
+    const oldestKept = this.oldestKept();
+    const jobs = [...this.byKey.from()].map(({ key, job, tasks }) => ({
       key,
       spec: encodeSpec(job),
       runtime: encodeRuntime(job.runtime),
-      tasks: tasks.map(encodeTask),
-      queuedAt: this.queued.get(key)?.toISOString() ?? null,
+      tasks: tasks.slice(firstUnexpired(tasks, oldestKept)).map(encodeTask),
     }));
     return { version: SNAPSHOT_VERSION, seq, jobs };
   }
 
+  /** Only before `buildIndexes`. */
   load(snapshot: Snapshot): void {
-    for (const { key, spec, runtime, tasks, queuedAt } of snapshot.jobs) {
+    for (const { key, spec, runtime, tasks } of snapshot.jobs) {
       this.create(key, spec, runtime);
-      for (const task of tasks) this.appendTask(key, task);
-      if (queuedAt !== null) this.enqueue(key, queuedAt);
+      // Array.prototype.sort is stable, and linear on records already in order.
+      const slot = this.existing(key);
+      slot.tasks = tasks.map(decodeTask).sort((a, b) => a.end.getTime() - b.end.getTime());
+      this.taskCount += slot.tasks.length;
+      this.trimTasks(slot);
     }
+  }
+
+  /** Sorts both indexes once, after loading; from then on every op keeps them in order. */
+  buildIndexes(): void {
+    const slots = [...this.slots.values()];
+    this.byKey.reset(slots.sort((a, b) => compare(a.key, b.key)));
+    this.byDue.reset(slots.filter((slot) => slot.due !== null).sort(compareDue));
+    this.indexed = true;
   }
 
   private create(key: string, spec: string, runtime: string): void {
     if (this.slots.has(key)) throw new Error(`job ${key} already exists`);
-    const slot: JobSlot = { key, job: decodeJob(parseJobKey(key), spec, runtime), tasks: [] };
+    const job = decodeJob(parseJobKey(key), spec, runtime);
+    const slot: JobSlot = { key, job, due: dueMillis(job), tasks: [] };
     this.slots.set(key, slot);
-    this.sorted.splice(lowerBound(this.sorted, key), 0, slot);
+    if (this.indexed) {
+      this.byKey.insert(slot);
+      this.addDue(slot);
+    }
   }
 
-  private replaceSpec(key: string, spec: string): void {
+  private update(
+    key: string,
+    spec: string | undefined,
+    runtime: string,
+    tasks: readonly string[],
+  ): void {
     const slot = this.existing(key);
-    slot.job = decodeJob(slot.job.jobId, spec, encodeRuntime(slot.job.runtime));
+    const job =
+      spec === undefined
+        ? { ...slot.job, runtime: decodeRuntime(runtime) }
+        : decodeJob(slot.job.jobId, spec, runtime);
+    const due = dueMillis(job);
+    slot.job = job;
+    if (due !== slot.due) {
+      this.removeDue(slot);
+      slot.due = due;
+      this.addDue(slot);
+    }
+    if (tasks.length > 0) this.appendTasks(slot, tasks);
   }
 
   private delete(key: string): void {
     const slot = this.existing(key);
     this.slots.delete(key);
-    this.sorted.splice(lowerBound(this.sorted, key), 1);
-    this.queued.delete(key);
+    if (this.indexed) {
+      this.removeDue(slot);
+      if (!this.byKey.delete(slot)) throw indexOutOfOrder(slot);
+    }
     this.taskCount -= slot.tasks.length;
   }
 
-  private enqueue(key: string, at: string): void {
-    this.existing(key);
-    const requestedAt = new Date(at);
-    if (Number.isNaN(requestedAt.getTime())) throw new Error(`invalid run request time ${at}`);
-    if (this.queued.has(key)) throw new Error(`a run of ${key} is queued already`);
-    this.queued.set(key, requestedAt);
+  private addDue(slot: JobSlot): void {
+    if (this.indexed && slot.due !== null) this.byDue.insert(slot);
   }
 
-  private appendTask(key: string, text: string): void {
-    insertByEnd(this.existing(key).tasks, decodeTask(text));
-    this.taskCount += 1;
+  private removeDue(slot: JobSlot): void {
+    if (this.indexed && slot.due !== null && !this.byDue.delete(slot)) {
+      throw indexOutOfOrder(slot);
+    }
+  }
+
+  private appendTasks(slot: JobSlot, texts: readonly string[]): void {
+    for (const text of texts) insertByEnd(slot.tasks, decodeTask(text));
+    this.taskCount += texts.length;
+    this.trimTasks(slot);
+  }
+
+  /**
+   * Keeps the newest `maxPerJob` records and none older than `maxAgeMs`. Replay trims at a later
+   * time than the live write did, which only drops records that reads hide already.
+   */
+  private trimTasks(slot: JobSlot): void {
+    const { tasks } = slot;
+    const drop = Math.max(
+      firstUnexpired(tasks, this.oldestKept()),
+      tasks.length - Math.max(0, this.retention.maxPerJob),
+    );
+    if (drop <= 0) return;
+    tasks.splice(0, drop);
+    this.taskCount -= drop;
+  }
+
+  private oldestKept(): number {
+    return Date.now() - this.retention.maxAgeMs;
   }
 
   private existing(key: string): JobSlot {
@@ -409,18 +542,34 @@ class StoreState {
   }
 }
 
+/** A due time that is not a valid date (a damaged runtime) would break the order: never due. */
+function dueMillis(job: Job): number | null {
+  const due = dueAt(job.runtime)?.getTime() ?? null;
+  return due === null || Number.isNaN(due) ? null : due;
+}
+
 function compare(a: string, b: string): number {
   if (a === b) return 0;
   return a < b ? -1 : 1;
 }
 
-/** Index of the first slot whose key is not below `key`. */
-function lowerBound(sorted: readonly JobSlot[], key: string): number {
+/** Orders slots of the due index: soonest first, equal times by key. */
+function compareDue(a: JobSlot, b: JobSlot): number {
+  return (a.due ?? Infinity) - (b.due ?? Infinity) || compare(a.key, b.key);
+}
+
+/** A slot missing from an index it belongs in: a bug, never a state to carry on with. */
+function indexOutOfOrder(slot: JobSlot): Error {
+  return new Error(`index out of order at job ${slot.key}`);
+}
+
+/** Index of the first record that ends at or after `oldestKept`; records are in end order. */
+function firstUnexpired(tasks: readonly TaskRecord[], oldestKept: number): number {
   let low = 0;
-  let high = sorted.length;
+  let high = tasks.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if (sorted[mid].key < key) low = mid + 1;
+    if (tasks[mid].end.getTime() < oldestKept) low = mid + 1;
     else high = mid;
   }
   return low;
@@ -447,12 +596,13 @@ interface NumberedEntry {
   readonly line: number;
 }
 
-async function loadState(dir: string): Promise<LoadedState> {
-  const state = new StoreState();
+async function loadState(dir: string, retention: HistoryRetention): Promise<LoadedState> {
+  const state = new StoreState(retention);
   const snapshotSeq = await loadSnapshot(state, path.join(dir, SNAPSHOT_FILE));
   const journalFile = path.join(dir, JOURNAL_FILE);
   const journal = scanJournal((await readIfExists(journalFile)) ?? Buffer.alloc(0), journalFile);
   const seq = replayJournal(state, journal.entries, snapshotSeq, journalFile);
+  state.buildIndexes();
   return {
     state,
     seq,
@@ -487,16 +637,17 @@ function scanJournal(
   while (start < data.length) {
     const end = data.indexOf(NEWLINE, start);
     if (end === -1) break;
-    const entry = parseJournalLine(data.toString('utf8', start, end));
+    const line = entries.length + 1;
+    const entry = parseJournalLine(data.toString('utf8', start, end), file, line);
     if (entry === null) {
       if (end + 1 < data.length) {
         throw new Error(
-          `Corrupt journal ${file}: line ${entries.length + 1} is not a valid entry and more lines follow; refusing to start on damaged data`,
+          `Corrupt journal ${file}: line ${line} is not a valid entry and more lines follow; refusing to start on damaged data`,
         );
       }
       break;
     }
-    entries.push({ entry, line: entries.length + 1 });
+    entries.push({ entry, line });
     start = end + 1;
   }
   return { entries, validLength: start };
@@ -526,37 +677,50 @@ function replayJournal(
   return seq;
 }
 
-function parseJournalLine(text: string): JournalEntry | null {
+/** Null for a line that is not an entry; throws for an entry of the unreleased format 1. */
+function parseJournalLine(text: string, file: string, line: number): JournalEntry | null {
+  let value: unknown;
   try {
-    return toJournalEntry(JSON.parse(text));
+    value = JSON.parse(text);
   } catch {
     return null;
   }
+  if (isRecord(value) && FORMAT_1_OPS.includes(value.op)) {
+    throw new Error(
+      `Cannot read journal ${file}: line ${line} is a '${String(value.op)}' entry; ${FORMAT_1_ADVICE}`,
+    );
+  }
+  return toJournalEntry(value);
 }
 
 function toJournalEntry(value: unknown): JournalEntry | null {
   if (!isRecord(value)) return null;
-  const { seq, op, key, spec, runtime, at, task } = value;
+  const { seq, op, key, spec, runtime, tasks } = value;
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || !isString(key)) return null;
   switch (op) {
     case 'create':
       return isString(spec) && isString(runtime) ? { seq, op: 'create', key, spec, runtime } : null;
-    case 'spec':
-      return isString(spec) ? { seq, op: 'spec', key, spec } : null;
+    case 'update':
+      if ((spec !== undefined && !isString(spec)) || !isString(runtime) || !isStrings(tasks)) {
+        return null;
+      }
+      return spec === undefined
+        ? { seq, op: 'update', key, runtime, tasks }
+        : { seq, op: 'update', key, spec, runtime, tasks };
     case 'delete':
       return { seq, op: 'delete', key };
-    case 'enqueue':
-      return isString(at) ? { seq, op: 'enqueue', key, at } : null;
-    case 'task':
-      return isString(task) ? { seq, op: 'task', key, task } : null;
     default:
       return null;
   }
 }
 
 function parseSnapshot(value: unknown): Snapshot {
-  if (!isRecord(value) || value.version !== SNAPSHOT_VERSION) {
-    throw new Error(`not a version ${SNAPSHOT_VERSION} snapshot`);
+  if (!isRecord(value)) throw new Error('not a snapshot');
+  if (value.version === 1) throw new Error(`it is a version 1 snapshot; ${FORMAT_1_ADVICE}`);
+  if (value.version !== SNAPSHOT_VERSION) {
+    throw new Error(
+      `unsupported snapshot version ${JSON.stringify(value.version)} (this release reads version ${SNAPSHOT_VERSION})`,
+    );
   }
   const { seq, jobs } = value;
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || !Array.isArray(jobs)) {
@@ -567,16 +731,9 @@ function parseSnapshot(value: unknown): Snapshot {
 
 function toSnapshotJob(value: unknown, index: number): SnapshotJob {
   if (isRecord(value)) {
-    const { key, spec, runtime, tasks, queuedAt } = value;
-    if (
-      isString(key) &&
-      isString(spec) &&
-      isString(runtime) &&
-      Array.isArray(tasks) &&
-      tasks.every(isString) &&
-      (queuedAt === null || isString(queuedAt))
-    ) {
-      return { key, spec, runtime, tasks, queuedAt };
+    const { key, spec, runtime, tasks } = value;
+    if (isString(key) && isString(spec) && isString(runtime) && isStrings(tasks)) {
+      return { key, spec, runtime, tasks };
     }
   }
   throw new Error(`job #${index} is malformed`);
@@ -588,6 +745,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function isString(value: unknown): value is string {
   return typeof value === 'string';
+}
+
+function isStrings(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every(isString);
 }
 
 function messageOf(error: unknown): string {

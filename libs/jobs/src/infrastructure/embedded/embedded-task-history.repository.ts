@@ -1,18 +1,21 @@
-import type { TaskHistoryRepository } from '../../application/ports/task-history.port';
+import type { TaskHistoryRepository, TaskPage } from '../../application/ports/task-history.port';
 import type { JobId } from '../../domain/job-id';
 import { jobKey } from '../../domain/job-id';
 import type { TaskRecord } from '../../domain/task-record';
 import type { EmbeddedStore } from './embedded-store';
 
-/** Task history in the embedded store, kept with its job so deleting the job removes it. */
+/**
+ * Task history in the embedded store, kept with its job so deleting the job removes it. Records
+ * are appended by EmbeddedJobRepository.update, with the change that closes them.
+ */
 export class EmbeddedTaskHistoryRepository implements TaskHistoryRepository {
   constructor(private readonly store: EmbeddedStore) {}
 
-  async append(jobId: JobId, task: TaskRecord): Promise<void> {
-    await this.store.appendTask(jobKey(jobId), task);
+  async list(jobId: JobId, page?: TaskPage): Promise<TaskRecord[]> {
+    return this.store.listTasks(jobKey(jobId), page);
   }
 
-  async list(jobId: JobId): Promise<TaskRecord[]> {
-    return this.store.listTasks(jobKey(jobId));
+  async count(jobId: JobId): Promise<number> {
+    return this.store.countTasks(jobKey(jobId));
   }
 }

@@ -23,14 +23,28 @@ export class RedisJobKeys {
     return `${this.prefix}jobs:index`;
   }
 
-  /** Sorted set: job path scored by run-now request time (ms). */
-  get runQueue(): string {
-    return `${this.prefix}queue`;
+  /** Sorted set: job path scored by when the scheduler must next look at it (ms; see `dueAt`). */
+  get due(): string {
+    return `${this.prefix}jobs:due`;
   }
 
   /** Counter that makes task members unique and keeps equal end times in append order. */
   get taskSequence(): string {
     return `${this.prefix}tasks:seq`;
+  }
+
+  /** String: the leader lock, holding the current leader's random lock value (PX = the lock TTL). */
+  get leaderLock(): string {
+    return `${this.prefix}leader:lock`;
+  }
+
+  /**
+   * Counter: the fencing epoch, incremented (only while the leader lock is held) each time a term
+   * begins. Store writes made for a term also read it, and refuse to apply once it has moved past
+   * the term's epoch.
+   */
+  get leaderEpoch(): string {
+    return `${this.prefix}leader:epoch`;
   }
 
   /** Sorted set per job: `<16-digit seq>:<task JSON>` scored by end time (ms). */

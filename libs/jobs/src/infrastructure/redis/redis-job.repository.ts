@@ -1,30 +1,47 @@
 import type Redis from 'ioredis';
-import type { JobRepository, QueuedRun } from '../../application/ports/job-repository.port';
+import type { Fence, JobChange, JobRepository } from '../../application/ports/job-repository.port';
+import type { HistoryRetention } from '../../application/ports/task-history.port';
 import type { Job } from '../../domain/job';
+import { dueAt } from '../../domain/job';
 import type { JobFilter, JobId } from '../../domain/job-id';
 import { jobKey, jobKeyPrefix, parseJobKey } from '../../domain/job-id';
 import { JobsError } from '../../domain/jobs.errors';
-import { decodeJob, encodeRuntime, encodeSpec } from '../job-codec';
+import { decodeJob, encodeRuntime, encodeSpec, encodeTask } from '../job-codec';
 import { inRedis, RedisScript } from './redis-connection';
 import type { RedisJobKeys } from './redis-job-keys';
 
-// KEYS: specs, runtimes, index. ARGV: path, spec, runtime.
+// KEYS: specs, runtimes, index, due. ARGV: path, spec, runtime, due score ('' for none).
 const CREATE = new RedisScript(`
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('ZADD', KEYS[3], 0, ARGV[1])
+if ARGV[4] ~= '' then redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1]) end
 return 1`);
 
-// KEYS: specs. ARGV: path, expected spec, new spec. Compare-and-set against concurrent edits.
-const REPLACE_SPEC = new RedisScript(`
-local current = redis.call('HGET', KEYS[1], ARGV[1])
+// KEYS: specs, runtimes, due, the job's tasks, task sequence, leader epoch.
+// ARGV: path, expected rev, spec ('' = unchanged), runtime, due score ('' = none), epoch ('' = not
+// fenced), oldest end score kept, most records kept, then (end score, task JSON) pairs.
+// Returns -2 stale fence, -1 no such job, 0 revision changed meanwhile, 1 written.
+const UPDATE = new RedisScript(`
+if ARGV[6] ~= '' and redis.call('GET', KEYS[6]) ~= ARGV[6] then return -2 end
+local current = redis.call('HGET', KEYS[2], ARGV[1])
 if not current then return -1 end
-if current ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+if (cjson.decode(current).rev or 0) ~= tonumber(ARGV[2]) then return 0 end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
+if ARGV[5] == '' then redis.call('ZREM', KEYS[3], ARGV[1]) else redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1]) end
+if #ARGV > 8 then
+  for i = 9, #ARGV, 2 do
+    local seq = redis.call('INCR', KEYS[5])
+    redis.call('ZADD', KEYS[4], ARGV[i], string.format('%016d', seq) .. ':' .. ARGV[i + 1])
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[7])
+  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -tonumber(ARGV[8]) - 1)
+end
 return 1`);
 
-// KEYS: specs, runtimes, index, run queue, the job's tasks. ARGV: path.
+// KEYS: specs, runtimes, index, due, the job's tasks. ARGV: path.
 const DELETE = new RedisScript(`
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HDEL', KEYS[2], ARGV[1])
@@ -32,11 +49,6 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('DEL', KEYS[5])
 return 1`);
-
-// KEYS: specs, run queue. ARGV: path, request time (ms).
-const ENQUEUE = new RedisScript(`
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return -1 end
-return redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1])`);
 
 // KEYS: specs, runtimes, index. ARGV: lex min, lex max. One round trip and one consistent view,
 // however many jobs match: returns path, spec, runtime triples in path order.
@@ -54,21 +66,22 @@ for i, path in ipairs(paths) do
 end
 return out`);
 
-/** Concurrent edits of one job retry their read-modify-write; this bounds a pathological storm. */
+/** Concurrent changes of one job retry their read-modify-write; this bounds a pathological storm. */
 const MAX_UPDATE_ATTEMPTS = 100;
 
 export class RedisJobRepository implements JobRepository {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisJobKeys,
+    private readonly retention: HistoryRetention,
   ) {}
 
   create(job: Job): Promise<void> {
     return inRedis(async () => {
       const created = await CREATE.run(
         this.redis,
-        [this.keys.specs, this.keys.runtimes, this.keys.index],
-        [jobKey(job.jobId), encodeSpec(job), encodeRuntime(job.runtime)],
+        [this.keys.specs, this.keys.runtimes, this.keys.index, this.keys.due],
+        [jobKey(job.jobId), encodeSpec(job), encodeRuntime(job.runtime), dueScore(job)],
       );
       if (created === 0) throw JobsError.alreadyExists();
     });
@@ -76,8 +89,7 @@ export class RedisJobRepository implements JobRepository {
 
   get(jobId: JobId): Promise<Job | null> {
     return inRedis(async () => {
-      const path = jobKey(jobId);
-      const [spec, runtime] = await this.readRaw(path);
+      const [spec, runtime] = await this.readRaw(jobKey(jobId));
       return spec === null || runtime === null ? null : decodeJob(jobId, spec, runtime);
     });
   }
@@ -99,20 +111,45 @@ export class RedisJobRepository implements JobRepository {
     });
   }
 
-  updateSpec(jobId: JobId, change: (job: Job) => Job): Promise<Job> {
+  update(jobId: JobId, change: (job: Job) => JobChange | null, fence?: Fence): Promise<Job> {
     return inRedis(async () => {
       const path = jobKey(jobId);
       for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
         const [spec, runtime] = await this.readRaw(path);
         if (spec === null || runtime === null) throw JobsError.notFound();
-        const updated = change(decodeJob(jobId, spec, runtime));
-        const outcome = await REPLACE_SPEC.run(
+        const current = decodeJob(jobId, spec, runtime);
+        const proposed = change(current);
+        if (!proposed) return current;
+        const next: Job = {
+          ...proposed.job,
+          runtime: { ...proposed.job.runtime, rev: current.runtime.rev + 1 },
+        };
+        const nextSpec = encodeSpec(next);
+        const outcome = await UPDATE.run(
           this.redis,
-          [this.keys.specs],
-          [path, spec, encodeSpec(updated)],
+          [
+            this.keys.specs,
+            this.keys.runtimes,
+            this.keys.due,
+            this.keys.tasksOf(path),
+            this.keys.taskSequence,
+            this.keys.leaderEpoch,
+          ],
+          [
+            path,
+            current.runtime.rev,
+            nextSpec === spec ? '' : nextSpec,
+            encodeRuntime(next.runtime),
+            dueScore(next),
+            fence ? String(fence.epoch) : '',
+            Date.now() - this.retention.maxAgeMs,
+            this.retention.maxPerJob,
+            ...(proposed.history ?? []).flatMap((task) => [task.end.getTime(), encodeTask(task)]),
+          ],
         );
+        if (outcome === -2) throw JobsError.staleFence(fence?.epoch ?? 0);
         if (outcome === -1) throw JobsError.notFound();
-        if (outcome === 1) return { ...updated, runtime: decodeJob(jobId, spec, runtime).runtime };
+        if (outcome === 1) return next;
       }
       throw new Error(`Job ${path} changed ${MAX_UPDATE_ATTEMPTS} times during one update`);
     });
@@ -127,7 +164,7 @@ export class RedisJobRepository implements JobRepository {
           this.keys.specs,
           this.keys.runtimes,
           this.keys.index,
-          this.keys.runQueue,
+          this.keys.due,
           this.keys.tasksOf(path),
         ],
         [path],
@@ -136,26 +173,24 @@ export class RedisJobRepository implements JobRepository {
     });
   }
 
-  enqueueRun(jobId: JobId, requestedAt: Date): Promise<boolean> {
+  listDue(now: Date, limit: number): Promise<JobId[]> {
     return inRedis(async () => {
-      const added = await ENQUEUE.run(
-        this.redis,
-        [this.keys.specs, this.keys.runQueue],
-        [jobKey(jobId), requestedAt.getTime()],
+      const paths = await this.redis.zrangebyscore(
+        this.keys.due,
+        '-inf',
+        now.getTime(),
+        'LIMIT',
+        0,
+        limit,
       );
-      if (added === -1) throw JobsError.notFound();
-      return added === 1;
+      return paths.map(parseJobKey);
     });
   }
 
-  listQueuedRuns(): Promise<QueuedRun[]> {
+  nextDueAt(): Promise<Date | null> {
     return inRedis(async () => {
-      const flat = await this.redis.zrange(this.keys.runQueue, '0', '-1', 'WITHSCORES');
-      const runs: QueuedRun[] = [];
-      for (let i = 0; i < flat.length; i += 2) {
-        runs.push({ jobId: parseJobKey(flat[i]), requestedAt: new Date(Number(flat[i + 1])) });
-      }
-      return runs;
+      const [, score] = await this.redis.zrange(this.keys.due, '0', '0', 'WITHSCORES');
+      return score === undefined ? null : new Date(Number(score));
     });
   }
 
@@ -171,4 +206,9 @@ export class RedisJobRepository implements JobRepository {
       return value as string | null;
     }) as [string | null, string | null];
   }
+}
+
+function dueScore(job: Job): string {
+  const due = dueAt(job.runtime);
+  return due ? String(due.getTime()) : '';
 }

@@ -121,3 +121,13 @@ function toNumber(source: string, value: string, rule: FieldRule): number {
   }
   return number;
 }
+
+/** Whether the runtime knows the IANA time zone name (e.g. `Europe/Warsaw`). */
+export function isValidTimezone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return name.length > 0;
+  } catch {
+    return false;
+  }
+}
