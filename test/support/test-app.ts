@@ -33,6 +33,7 @@ export function testConfig(
     scheduling: {
       timezone: 'UTC',
       pollIntervalMs: 50,
+      reconcileIntervalMs: 500,
       leaderTtlMs: 1000,
       historyMaxAgeMs: 7 * 24 * 3600 * 1000,
       historyMaxPerJob: 100,

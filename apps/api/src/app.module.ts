@@ -52,7 +52,11 @@ export class AppModule implements NestModule {
         }),
         SchedulingModule.forRoot({
           election,
-          settings: { ...DEFAULT_SCHEDULING_SETTINGS, pollIntervalMs: scheduling.pollIntervalMs },
+          settings: {
+            ...DEFAULT_SCHEDULING_SETTINGS,
+            pollIntervalMs: scheduling.pollIntervalMs,
+            reconcileIntervalMs: scheduling.reconcileIntervalMs,
+          },
         }),
       ],
       controllers: [JobsController, QueueController, HealthController],

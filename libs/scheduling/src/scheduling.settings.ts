@@ -6,10 +6,13 @@ export interface SchedulingSettings {
   /** Due jobs handled per look, and how many at once. */
   readonly batchSize: number;
   readonly concurrency: number;
+  /** How often the leader asks the runner about runs in flight, to catch updates it missed. */
+  readonly reconcileIntervalMs: number;
 }
 
 export const DEFAULT_SCHEDULING_SETTINGS: SchedulingSettings = {
   pollIntervalMs: 500,
   batchSize: 500,
   concurrency: 32,
+  reconcileIntervalMs: 30_000,
 };

@@ -38,6 +38,7 @@ describe(loadConfig.name, () => {
       scheduling: {
         timezone: 'UTC',
         pollIntervalMs: 500,
+        reconcileIntervalMs: 30000,
         leaderTtlMs: 3000,
         historyMaxAgeMs: 604800000,
         historyMaxPerJob: 1000,
@@ -63,6 +64,7 @@ describe(loadConfig.name, () => {
     expect(config.scheduling).toEqual({
       timezone: 'Europe/Warsaw',
       pollIntervalMs: 100,
+      reconcileIntervalMs: 30000,
       leaderTtlMs: 5000,
       historyMaxAgeMs: 3600000,
       historyMaxPerJob: 50,

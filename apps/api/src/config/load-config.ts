@@ -94,6 +94,13 @@ export function loadConfig(env: Env, argv: readonly string[], version: string): 
       500,
       10,
     ),
+    reconcileIntervalMs: integer(
+      'RHYTHM_RECONCILE_INTERVAL_MS',
+      env.RHYTHM_RECONCILE_INTERVAL_MS ??
+        numberAt(scheduler, 'reconcileinterval', problems, 'scheduler.reconcileinterval'),
+      30_000,
+      100,
+    ),
     leaderTtlMs: integer(
       'RHYTHM_LEADER_TTL_MS',
       env.RHYTHM_LEADER_TTL_MS ?? numberAt(scheduler, 'leaderttl', problems, 'scheduler.leaderttl'),

@@ -19,6 +19,8 @@ export interface RhythmConfig {
     /** IANA zone for crons of jobs that name none. */
     readonly timezone: string;
     readonly pollIntervalMs: number;
+    /** How often the leader re-checks runs in flight with the runner. */
+    readonly reconcileIntervalMs: number;
     /** Leader lock TTL (Redis store): a dead leader is replaced within about this long. */
     readonly leaderTtlMs: number;
     readonly historyMaxAgeMs: number;

@@ -76,8 +76,13 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     this.logger.log({ msg: 'leading', epoch: term.epoch });
     try {
       await this.reconcile(term);
+      let nextReconcile = Date.now() + this.settings.reconcileIntervalMs;
       while (!term.signal.aborted) {
         const handled = await this.runDueBatch(term);
+        if (Date.now() >= nextReconcile) {
+          await this.reconcile(term);
+          nextReconcile = Date.now() + this.settings.reconcileIntervalMs;
+        }
         if (handled < this.settings.batchSize) await this.sleepUntilDue(term);
       }
     } catch (error) {
@@ -92,7 +97,10 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     this.logger.log({ msg: 'no longer leading', epoch: term.epoch });
   }
 
-  /** Before launching anything, learns from the runner what became of the runs in flight. */
+  /**
+   * Learns from the runner what became of the runs in flight: before a term launches anything, and
+   * periodically, so that an update lost to a store outage is delivered again.
+   */
   private async reconcile(term: LeadershipTerm): Promise<void> {
     for (;;) {
       try {
@@ -106,7 +114,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         return;
       } catch (error) {
         this.logger.warn({ msg: 'reconciliation failed; retrying', error: String(error) });
-        await this.pause(term, this.settings.pollIntervalMs);
+        await this.pause(term, this.settings.pollIntervalMs, false);
         if (term.signal.aborted) return;
       }
     }
@@ -180,7 +188,10 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  /** Commits a runner's status update; updates reaching a follower are left to reconciliation. */
+  /**
+   * Commits a runner's status update, retrying while the store is unreachable and this term
+   * lasts. Updates reaching a follower are left to the leader's reconciliation.
+   */
   private async applyUpdate(update: TaskStatusUpdate): Promise<void> {
     const term = this.election.currentTerm();
     const jobId = jobIdOfTask(update.taskId);
@@ -193,18 +204,26 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       return;
     }
     let transition: TaskTransition | null = null;
-    try {
-      await this.jobs.update(
-        jobId,
-        (current) => {
-          transition = applyTaskUpdate(current, update, this.clock.now());
-          return transition && { job: transition.job, history: transition.history };
-        },
-        { epoch: term.epoch },
-      );
-    } catch (error) {
-      this.reportCommitFailure(jobId, error);
-      return;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.jobs.update(
+          jobId,
+          (current) => {
+            transition = applyTaskUpdate(current, update, this.clock.now());
+            return transition && { job: transition.job, history: transition.history };
+          },
+          { epoch: term.epoch },
+        );
+        break;
+      } catch (error) {
+        const unavailable =
+          error instanceof JobsError && error.code === JobsErrorCode.STORE_UNAVAILABLE;
+        if (!unavailable || term.signal.aborted) {
+          this.reportCommitFailure(jobId, error);
+          return;
+        }
+        await this.pause(term, Math.min(100 * 2 ** attempt, 2_000), false);
+      }
     }
     const applied = transition as TaskTransition | null;
     if (applied?.outcome) {
@@ -243,17 +262,18 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     await this.pause(term, wait);
   }
 
-  private pause(term: LeadershipTerm, ms: number): Promise<void> {
+  /** Waits `ms` or until the term ends; the main loop's wait can also be cut short by poke(). */
+  private pause(term: LeadershipTerm, ms: number, wakeable = true): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         term.signal.removeEventListener('abort', done);
-        this.wake = null;
+        if (this.wake === done) this.wake = null;
         resolve();
       };
       const timer = setTimeout(done, ms);
       term.signal.addEventListener('abort', done);
-      this.wake = done;
+      if (wakeable) this.wake = done;
     });
   }
 }
