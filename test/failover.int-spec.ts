@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
+import { createRedisConnection, DEFAULT_HISTORY_RETENTION, RedisJobKeys } from '@rhythm/jobs';
+import { RedisJobRepository } from '../libs/jobs/src/infrastructure/redis/redis-job.repository';
 import { freePort } from './support/free-port';
 import { RedisServer } from './support/redis-server';
 import { startTestApp } from './support/test-app';
@@ -115,7 +117,7 @@ async function api(
 }
 
 describe('failover between Rhythm processes on one Redis', () => {
-  it('neither loses nor repeats a run when the leader is SIGKILLed while 100 runs are due', async () => {
+  it('neither loses nor repeats a run when the leader is SIGKILLed while 100 occurrences are due', async () => {
     const all = await Promise.all(['a', 'b', 'c'].map(startInstance));
     await waitFor(
       async () => (await Promise.all(all.map(health))).every(Boolean),
