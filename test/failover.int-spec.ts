@@ -150,10 +150,36 @@ describe('failover between Rhythm processes on one Redis', () => {
       });
       expect(created.status).toBe(204);
     }
+    // Half the jobs get a run-now; for the other half the cron occurrence of the current minute
+    // comes due (written straight into the store, as if the minute had just turned).
+    const manual = ids.filter((_, i) => i % 2 === 0);
+    const cron = ids.filter((_, i) => i % 2 === 1);
+    const dueAt = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+    const redisClient = createRedisConnection(redis.url);
+    try {
+      const store = new RedisJobRepository(
+        redisClient,
+        new RedisJobKeys('rhythm:'),
+        DEFAULT_HISTORY_RETENTION,
+      );
+      await Promise.all(
+        cron.map((id) =>
+          store.update({ group: 'g', project: 'p', id }, (job) => ({
+            job: {
+              ...job,
+              schedule: { type: 'Cron', cron: '* * * * *' },
+              runtime: { ...job.runtime, nextFireAt: dueAt },
+            },
+          })),
+        ),
+      );
+    } finally {
+      redisClient.disconnect();
+    }
     const queued = await Promise.all(
-      ids.map((id) => api(follower, 'POST', `/api/v1/jobs/g/p/${id}/run`)),
+      manual.map((id) => api(follower, 'POST', `/api/v1/jobs/g/p/${id}/run`)),
     );
-    expect(queued.map((r) => r.status)).toEqual(ids.map(() => 204));
+    expect(queued.map((r) => r.status)).toEqual(manual.map(() => 204));
 
     await waitFor(
       async () => existsSync(launches) && readFileSync(launches, 'utf8').split('\n').length > 10,
@@ -205,12 +231,25 @@ describe('failover between Rhythm processes on one Redis', () => {
     for (const id of ids) {
       const tasks = (await (
         await api(follower, 'GET', `/api/v1/jobs/g/p/${id}/tasks`)
-      ).json()) as Array<{ TaskID: string; State: string; Trigger: string }>;
+      ).json()) as Array<{
+        TaskID: string;
+        State: string;
+        Trigger: string;
+        ScheduledAt: string;
+      }>;
       // Exactly one record per occurrence: finished, or lost with the process that ran it.
       expect(tasks).toHaveLength(1);
       expect(['Finished', 'Lost']).toContain(tasks[0].State);
-      expect(tasks[0].Trigger).toBe('manual');
       if (tasks[0].State === 'Finished') expect(launched).toContain(tasks[0].TaskID);
+      if (cron.includes(id)) {
+        expect(tasks[0]).toMatchObject({ Trigger: 'cron', ScheduledAt: dueAt.toISOString() });
+        const job = (await (await api(follower, 'GET', `/api/v1/jobs/g/p/${id}`)).json()) as {
+          NextStart: string;
+        };
+        expect(Date.parse(job.NextStart)).toBeGreaterThan(dueAt.getTime());
+      } else {
+        expect(tasks[0].Trigger).toBe('manual');
+      }
     }
   }, 120_000);
 });
