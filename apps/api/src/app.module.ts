@@ -4,7 +4,8 @@ import {
   type MiddlewareConsumer,
   type NestModule,
 } from '@nestjs/common';
-import { APP_PIPE } from '@nestjs/core';
+import { APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { AuthzModule } from '@rhythm/authz';
 import { JobsModule } from '@rhythm/jobs';
 import { RunnersModule } from '@rhythm/runners';
 import {
@@ -13,6 +14,7 @@ import {
   type LeaderElectionOptions,
 } from '@rhythm/scheduling';
 import { RHYTHM_CONFIG, type RhythmConfig } from './config/rhythm-config';
+import { AccessGuard } from './auth/access.guard';
 import { HealthController } from './health/health.controller';
 import { RawBodyMiddleware } from './http/raw-body.middleware';
 import { RequestValidationPipe } from './http/request-validation.pipe';
@@ -46,6 +48,7 @@ export class AppModule implements NestModule {
             maxPerJob: scheduling.historyMaxPerJob,
           },
         }),
+        AuthzModule.forRoot({ backend: config.api.auth, cacheTtlMs: config.api.authCacheTtlMs }),
         MetricsModule,
         RunnersModule.forRoot({
           local: { logDir: config.runners.logDir, logMaxAgeMs: scheduling.historyMaxAgeMs },
@@ -63,6 +66,7 @@ export class AppModule implements NestModule {
       providers: [
         { provide: RHYTHM_CONFIG, useValue: config },
         { provide: APP_PIPE, useClass: RequestValidationPipe },
+        { provide: APP_GUARD, useClass: AccessGuard },
       ],
       exports: [RHYTHM_CONFIG],
     };

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
+import { AccessService } from '@rhythm/authz';
 import { AppModule } from './app.module';
 import type { RhythmConfig } from './config/rhythm-config';
 import { ApiExceptionFilter } from './http/api-exception.filter';
@@ -23,9 +24,10 @@ export async function createApp(
     httpsOptions: tls,
   });
   app.disable('x-powered-by');
-  app.useGlobalFilters(
-    new ApiExceptionFilter(new RouteCatalog(app.getHttpAdapter().getInstance())),
-  );
+  // Hashing every body for an ETag costs throughput, and no Rhythm client sends If-None-Match.
+  app.set('etag', false);
+  const routes = new RouteCatalog(app.getHttpAdapter().getInstance());
+  app.useGlobalFilters(new ApiExceptionFilter(routes, app.get(AccessService).scheme));
   app.enableShutdownHooks();
   // Before init, so that the docs routes precede the router's not-found handler.
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app));

@@ -33,7 +33,16 @@ describe(loadConfig.name, () => {
   it('defaults to the embedded store on localhost:8000', () => {
     expect(loadConfig({}, [], '1.0')).toEqual({
       version: '1.0',
-      api: { host: 'localhost', port: 8000, certFile: '', keyFile: '', bodyLimitBytes: 1048576 },
+      api: {
+        host: 'localhost',
+        port: 8000,
+        certFile: '',
+        keyFile: '',
+        bodyLimitBytes: 1048576,
+        auth: { backend: 'none' },
+        authCacheTtlMs: 30000,
+        metricsToken: '',
+      },
       storage: { kind: 'embedded', dataDir: './data' },
       scheduling: {
         timezone: 'UTC',
@@ -146,13 +155,74 @@ describe(loadConfig.name, () => {
     ]);
   });
 
-  it('refuses to start with an auth backend it cannot enforce', () => {
+  it('reads the original api.auth section, keeping the case of ACL names and projects', () => {
+    const path = file({
+      api: {
+        auth: {
+          backend: 'ldap',
+          cachettl: 5000,
+          ldap: {
+            addrs: ['ldap://ldap:389'],
+            userdn: 'ou=people,dc=x',
+            userattr: 'uid',
+            groupdn: 'ou=groups,dc=x',
+            binddn: 'cn=svc,dc=x',
+            bindpassword: 'secret',
+            useracl: { Alice: { 'Team/ETL': 'readwrite' } },
+            groupacl: { devs: { '*': 'readonly' } },
+          },
+        },
+      },
+    });
+    const config = loadConfig({}, ['--config', path], '1');
+    expect(config.api.authCacheTtlMs).toBe(5000);
+    expect(config.api.auth).toMatchObject({
+      backend: 'ldap',
+      ldap: {
+        addrs: ['ldap://ldap:389'],
+        userDn: 'ou=people,dc=x',
+        userAttr: 'uid',
+        groupAttr: 'cn',
+        bindDn: 'cn=svc,dc=x',
+        bindPassword: 'secret',
+        userAcl: { Alice: { 'Team/ETL': 'readwrite' } },
+        groupAcl: { devs: { '*': 'readonly' } },
+        caseSensitiveNames: false,
+      },
+    });
+  });
+
+  it('reports a misconfigured auth backend at start-up', () => {
+    expect(problems(() => loadConfig({ RHYTHM_AUTH: 'kerberos' }, [], '1'))).toEqual([
+      "auth backend 'kerberos' must be one of none, gitlab, ldap, tokens",
+    ]);
+    expect(problems(() => loadConfig({ RHYTHM_AUTH: 'gitlab' }, [], '1'))).toEqual([
+      'api.auth.gitlab.addr (RHYTHM_GITLAB_ADDR) is required for the gitlab backend',
+    ]);
+    expect(problems(() => loadConfig({ RHYTHM_AUTH: 'ldap' }, [], '1'))).toEqual([
+      'api.auth.ldap.addrs is empty',
+      'api.auth.ldap.userdn is empty',
+      'api.auth.ldap.userattr is empty',
+      'api.auth.ldap.groupdn is empty',
+    ]);
+    const acl = file({
+      api: { auth: { backend: 'ldap', ldap: { useracl: { bob: { g: 'admin' } } } } },
+    });
+    expect(
+      problems(() => loadConfig({ RHYTHM_LDAP_ADDRS: 'ldap://x' }, ['--config', acl], '1')),
+    ).toContain('Invalid useracl: invalid access level [bob][g]: admin');
+    expect(problems(() => loadConfig({ RHYTHM_AUTH: 'tokens' }, [], '1'))[0]).toMatch(
+      /RHYTHM_TOKENS_FILE/,
+    );
     expect(
       problems(() =>
-        loadConfig({}, ['--config', file({ api: { auth: { backend: 'gitlab' } } })], '1'),
-      ),
-    ).toEqual(["auth backend 'gitlab' is not available in this version; use 'none'"]);
-    expect(problems(() => loadConfig({ RHYTHM_AUTH: 'ldap' }, [], '1'))).toHaveLength(1);
+        loadConfig(
+          { RHYTHM_AUTH: 'tokens', RHYTHM_TOKENS: '{"tinytok": {"*": "readonly"}}' },
+          [],
+          '1',
+        ),
+      )[0],
+    ).not.toContain('tinytok');
   });
 
   it('reports an unreadable or malformed file and wrong types', () => {

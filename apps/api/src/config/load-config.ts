@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isValidTimezone } from '@rhythm/jobs';
+import { authConfig } from './auth-config';
 import type { LogLevel, RhythmConfig } from './rhythm-config';
 
 export class ConfigError extends Error {
@@ -33,12 +34,18 @@ export function loadConfig(env: Env, argv: readonly string[], version: string): 
   const addr = env.RHYTHM_ADDR ?? stringAt(api, 'addr', problems, 'api.addr') ?? 'localhost:8000';
   const { host, port } = parseAddr(addr, problems);
 
-  const authBackend =
-    env.RHYTHM_AUTH ?? stringAt(section(api, 'auth'), 'backend', problems, 'api.auth.backend');
-  if (authBackend !== undefined && authBackend !== 'none') {
-    // Refusing to start beats silently serving everything read-write to everyone.
-    problems.push(`auth backend '${authBackend}' is not available in this version; use 'none'`);
+  const auth = authConfig(env, section(api, 'auth'), problems);
+  const authCacheTtl =
+    env.RHYTHM_AUTH_CACHE_TTL_MS ??
+    numberAt(section(api, 'auth'), 'cachettl', problems, 'api.auth.cachettl');
+  const authCacheTtlMs = authCacheTtl === undefined ? 30_000 : Number(authCacheTtl);
+  if (!Number.isInteger(authCacheTtlMs) || authCacheTtlMs < 0) {
+    problems.push(
+      `RHYTHM_AUTH_CACHE_TTL_MS '${authCacheTtl}' must be a whole number of milliseconds`,
+    );
   }
+  const metricsToken =
+    env.RHYTHM_METRICS_TOKEN ?? stringAt(api, 'metricstoken', problems, 'api.metricstoken') ?? '';
 
   const level = (env.RHYTHM_LOG_LEVEL ??
     stringAt(logging, 'level', problems, 'logging.level') ??
@@ -133,7 +140,7 @@ export function loadConfig(env: Env, argv: readonly string[], version: string): 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     version,
-    api: { host, port, certFile, keyFile, bodyLimitBytes },
+    api: { host, port, certFile, keyFile, bodyLimitBytes, auth, authCacheTtlMs, metricsToken },
     storage,
     scheduling,
     runners: { logDir },
@@ -203,12 +210,16 @@ function readConfigFile(path: string | undefined, problems: string[]): FileSecti
   }
 }
 
+/** Sections whose keys are names (users, groups, projects, labels): they keep their case. */
+const DATA_SECTIONS: ReadonlySet<string> = new Set(['useracl', 'groupacl', 'labels', 'tags']);
+
 function lowerCaseKeys(value: Record<string, unknown>): FileSection {
   return Object.fromEntries(
-    Object.entries(value).map(([key, inner]) => [
-      key.toLowerCase(),
-      isObject(inner) ? lowerCaseKeys(inner) : inner,
-    ]),
+    Object.entries(value).map(([key, inner]) => {
+      const folded = key.toLowerCase();
+      const keep = DATA_SECTIONS.has(folded);
+      return [folded, isObject(inner) && !keep ? lowerCaseKeys(inner) : inner];
+    }),
   );
 }
 

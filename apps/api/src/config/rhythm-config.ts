@@ -1,8 +1,12 @@
+import type { AuthorizerBackendOptions } from '@rhythm/authz';
 import type { JobStoreOptions } from '@rhythm/jobs';
 
 export const RHYTHM_CONFIG = Symbol('RHYTHM_CONFIG');
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** The authorization backend and its settings (`api.auth` in the original config file). */
+export type AuthConfig = AuthorizerBackendOptions;
 
 /** The validated configuration of one Rhythm process (see docs/configuration.md). */
 export interface RhythmConfig {
@@ -13,6 +17,11 @@ export interface RhythmConfig {
     readonly certFile: string;
     readonly keyFile: string;
     readonly bodyLimitBytes: number;
+    readonly auth: AuthConfig;
+    /** Decisions are cached per credential and project this long (0: not cached). */
+    readonly authCacheTtlMs: number;
+    /** When set, /api/v1/metrics needs this token (X-Token or Bearer). */
+    readonly metricsToken: string;
   };
   readonly storage: JobStoreOptions;
   readonly scheduling: {

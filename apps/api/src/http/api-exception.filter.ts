@@ -6,6 +6,7 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
+import { AuthzError, AuthzErrorCode, type CredentialScheme } from '@rhythm/authz';
 import { JobsError, JobsErrorCode } from '@rhythm/jobs';
 import type { Request, Response } from 'express';
 import { RequestValidationError } from './request-validation.error';
@@ -26,7 +27,10 @@ interface ErrorAnswer {
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
-  constructor(private readonly routes: RouteCatalog) {}
+  constructor(
+    private readonly routes: RouteCatalog,
+    private readonly credentialScheme: CredentialScheme,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -50,6 +54,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
   }
 
   private answer(exception: unknown, request: Request): ErrorAnswer {
+    if (exception instanceof AuthzError) return this.authzAnswer(exception);
     if (exception instanceof JobsError) {
       return { status: jobsStatus(exception.code), messages: [...exception.details] };
     }
@@ -58,6 +63,29 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) return this.httpAnswer(exception, request);
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, messages: ['Internal server error'] };
+  }
+
+  private authzAnswer(error: AuthzError): ErrorAnswer {
+    switch (error.code) {
+      case AuthzErrorCode.MISSING_CREDENTIALS:
+      case AuthzErrorCode.INVALID_CREDENTIALS:
+        return {
+          status: HttpStatus.UNAUTHORIZED,
+          messages: [
+            error.code === AuthzErrorCode.MISSING_CREDENTIALS
+              ? 'Credentials required'
+              : 'Invalid credentials',
+          ],
+          headers: { 'WWW-Authenticate': challenge(this.credentialScheme) },
+        };
+      case AuthzErrorCode.FORBIDDEN:
+        return { status: HttpStatus.FORBIDDEN, messages: ['Forbidden'] };
+      case AuthzErrorCode.BACKEND_UNAVAILABLE:
+        return {
+          status: HttpStatus.SERVICE_UNAVAILABLE,
+          messages: ['Authorization backend unavailable'],
+        };
+    }
   }
 
   private httpAnswer(exception: HttpException, request: Request): ErrorAnswer {
@@ -75,6 +103,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     return { status, messages: [exception.message || HttpStatus[status]] };
   }
+}
+
+/** Basic for LDAP; for tokens, a scheme naming the header to send. */
+function challenge(scheme: CredentialScheme): string {
+  return scheme === 'basic'
+    ? 'Basic realm="Rhythm", charset="UTF-8"'
+    : 'Token realm="Rhythm", header="X-Token"';
 }
 
 function jobsStatus(code: JobsErrorCode): number {

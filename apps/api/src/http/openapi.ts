@@ -10,6 +10,19 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'Rhythm v1 API. Errors are always `{"Errors": ["..."]}`.',
     )
     .setVersion('v1')
+    .addApiKey(
+      {
+        type: 'apiKey',
+        in: 'header',
+        name: 'X-Token',
+        description: 'GitLab personal access token or a static token',
+      },
+      'token',
+    )
+    .addBasicAuth(
+      { type: 'http', scheme: 'basic', description: 'LDAP user name and password' },
+      'basic',
+    )
     .build();
   return SwaggerModule.createDocument(app, config, {
     operationIdFactory: (controllerKey, methodKey) =>

@@ -16,6 +16,8 @@ export class RawBodyMiddleware implements NestMiddleware {
   }
 
   use(req: Request, _res: Response, next: NextFunction): void {
+    // Reading an empty stream still costs a round of events; requests without bodies skip it.
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE') return next();
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > this.limit) return next(this.tooLarge());
     const chunks: Buffer[] = [];

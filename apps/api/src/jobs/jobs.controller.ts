@@ -18,9 +18,11 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { JobsService } from '@rhythm/jobs';
+import { AccessService, type Credentials } from '@rhythm/authz';
+import { JobsService, type Job } from '@rhythm/jobs';
 import { TaskLogsService } from '@rhythm/scheduling';
 import type { Response } from 'express';
+import { Access, Caller } from '../auth/access.decorator';
 import { ApiErrors } from '../http/api-responses.decorator';
 import { CreateJobDto } from './dto/create-job.dto';
 import { PauseJobDto, TaskLogQueryDto, TaskPageQueryDto } from './dto/job-actions.dto';
@@ -36,14 +38,16 @@ export class JobsController {
   constructor(
     private readonly jobs: JobsService,
     private readonly logs: TaskLogsService,
+    private readonly access: AccessService,
   ) {}
 
   @Get()
   @ApiOperation({ summary: 'List all jobs' })
   @ApiOkResponse({ type: [JobResponseDto] })
   @ApiErrors()
-  async listAll(): Promise<JobResponseDto[]> {
-    return (await this.jobs.list({})).map(presentJob);
+  @Access({ on: 'caller' })
+  async listAll(@Caller() caller: Credentials): Promise<JobResponseDto[]> {
+    return (await this.readable(caller, await this.jobs.list({}))).map(presentJob);
   }
 
   @Post()
@@ -51,7 +55,9 @@ export class JobsController {
   @ApiOperation({ summary: 'Create a job' })
   @ApiNoContentResponse({ description: 'Created' })
   @ApiErrors(400, 409, 413)
-  async create(@Body() dto: CreateJobDto): Promise<void> {
+  @Access({ on: 'caller' })
+  async create(@Body() dto: CreateJobDto, @Caller() caller: Credentials): Promise<void> {
+    await this.access.require(caller, dto, 'readwrite');
     await this.jobs.create({ group: dto.group, project: dto.project, id: dto.id }, toJobSpec(dto));
   }
 
@@ -59,14 +65,21 @@ export class JobsController {
   @ApiOperation({ summary: "List a group's jobs" })
   @ApiOkResponse({ type: [JobResponseDto] })
   @ApiErrors(400)
-  async listGroup(@Param() path: GroupPathDto): Promise<JobResponseDto[]> {
-    return (await this.jobs.list({ group: path.group })).map(presentJob);
+  @Access({ on: 'caller' })
+  async listGroup(
+    @Param() path: GroupPathDto,
+    @Caller() caller: Credentials,
+  ): Promise<JobResponseDto[]> {
+    return (await this.readable(caller, await this.jobs.list({ group: path.group }))).map(
+      presentJob,
+    );
   }
 
   @Get(':group/:project')
   @ApiOperation({ summary: "List a project's jobs" })
   @ApiOkResponse({ type: [JobResponseDto] })
   @ApiErrors(400)
+  @Access({ on: 'path', level: 'readonly' })
   async listProject(@Param() path: ProjectPathDto): Promise<JobResponseDto[]> {
     return (await this.jobs.list({ group: path.group, project: path.project })).map(presentJob);
   }
@@ -75,6 +88,7 @@ export class JobsController {
   @ApiOperation({ summary: 'Read a job' })
   @ApiOkResponse({ type: JobResponseDto })
   @ApiErrors(400, 404)
+  @Access({ on: 'path', level: 'readonly' })
   async get(@Param() path: JobPathDto): Promise<JobResponseDto> {
     return presentJob(await this.jobs.get(path));
   }
@@ -84,6 +98,7 @@ export class JobsController {
   @ApiOperation({ summary: 'Modify a job', description: 'Absent or null fields stay unchanged.' })
   @ApiNoContentResponse({ description: 'Modified' })
   @ApiErrors(400, 404, 413)
+  @Access({ on: 'path', level: 'readwrite' })
   async update(@Param() path: JobPathDto, @Body() dto: UpdateJobDto): Promise<void> {
     await this.jobs.update(path, toJobPatch(dto));
   }
@@ -93,6 +108,7 @@ export class JobsController {
   @ApiOperation({ summary: 'Delete a job with its task history' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(400, 404)
+  @Access({ on: 'path', level: 'readwrite' })
   async delete(@Param() path: JobPathDto): Promise<void> {
     await this.jobs.delete(path);
   }
@@ -105,6 +121,7 @@ export class JobsController {
   })
   @ApiNoContentResponse({ description: 'Queued' })
   @ApiErrors(400, 404)
+  @Access({ on: 'path', level: 'readwrite' })
   async run(@Param() path: JobPathDto): Promise<void> {
     await this.jobs.requestRun(path);
   }
@@ -117,6 +134,7 @@ export class JobsController {
   })
   @ApiNoContentResponse({ description: 'Paused' })
   @ApiErrors(400, 404)
+  @Access({ on: 'path', level: 'readwrite' })
   async pause(@Param() path: JobPathDto, @Body() dto: PauseJobDto): Promise<void> {
     await this.jobs.pause(path, dto.until ?? null);
   }
@@ -129,6 +147,7 @@ export class JobsController {
   })
   @ApiNoContentResponse({ description: 'Resumed' })
   @ApiErrors(400, 404)
+  @Access({ on: 'path', level: 'readwrite' })
   async resume(@Param() path: JobPathDto): Promise<void> {
     await this.jobs.resume(path);
   }
@@ -141,6 +160,7 @@ export class JobsController {
   @ApiOkResponse({ type: [TaskResponseDto] })
   @ApiHeader({ name: 'X-Total-Count', description: 'Records kept for the job', required: false })
   @ApiErrors(400, 404)
+  @Access({ on: 'path', level: 'readonly' })
   async tasks(
     @Param() path: JobPathDto,
     @Query() query: TaskPageQueryDto,
@@ -158,6 +178,7 @@ export class JobsController {
   })
   @ApiOkResponse({ type: TaskLogResponseDto })
   @ApiErrors(400, 404)
+  @Access({ on: 'path', level: 'readonly' })
   async taskLogs(
     @Param() path: TaskPathDto,
     @Query() query: TaskLogQueryDto,
@@ -169,5 +190,9 @@ export class JobsController {
       length: query.length,
     });
     return presentTaskLog(stream, log);
+  }
+
+  private readable(caller: Credentials, jobs: readonly Job[]): Promise<Job[]> {
+    return this.access.readable(caller, jobs, (job) => job.jobId);
   }
 }

@@ -1,6 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AccessService, type Credentials } from '@rhythm/authz';
 import { JobsService } from '@rhythm/jobs';
+import { Access, Caller } from '../auth/access.decorator';
 import { ApiErrors } from '../http/api-responses.decorator';
 import { PendingRunResponseDto } from './dto/job-response.dto';
 import { presentPendingRun } from './job.presenter';
@@ -8,7 +10,10 @@ import { presentPendingRun } from './job.presenter';
 @ApiTags('jobs')
 @Controller('api/v1/queue')
 export class QueueController {
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly access: AccessService,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -18,7 +23,13 @@ export class QueueController {
   })
   @ApiOkResponse({ type: [PendingRunResponseDto] })
   @ApiErrors()
-  async list(): Promise<PendingRunResponseDto[]> {
-    return (await this.jobs.pendingRuns()).map(presentPendingRun);
+  @Access({ on: 'caller' })
+  async list(@Caller() caller: Credentials): Promise<PendingRunResponseDto[]> {
+    const pending = await this.access.readable(
+      caller,
+      await this.jobs.pendingRuns(),
+      (run) => run.jobId,
+    );
+    return pending.map(presentPendingRun);
   }
 }

@@ -1,5 +1,15 @@
-import { Controller, Get, Global, Inject, Module, Res, type OnModuleInit } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  Controller,
+  Get,
+  Global,
+  Inject,
+  Module,
+  Res,
+  UseGuards,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { MetricsTokenGuard } from './metrics-token.guard';
 import { PrometheusController, PrometheusModule } from '@willsoto/nestjs-prometheus';
 import type { Response } from 'express';
 import { Gauge, register } from 'prom-client';
@@ -8,6 +18,8 @@ import { PrometheusSchedulerMetrics } from './prometheus-scheduler-metrics';
 import { RHYTHM_CONFIG, type RhythmConfig } from '../config/rhythm-config';
 
 @ApiTags('operations')
+@UseGuards(MetricsTokenGuard)
+@ApiSecurity('token')
 @Controller()
 class MetricsController extends PrometheusController {
   @Get()

@@ -37,14 +37,31 @@ export class InvalidCronExpressionError extends Error {
   }
 }
 
+const PARSED = new Map<string, CronExpression>();
+const MAX_PARSED = 10_000;
+
 export class CronExpression {
   private constructor(
     readonly source: string,
     private readonly cron: Cron,
   ) {}
 
-  /** Parses and checks an expression; throws InvalidCronExpressionError, also for one that never fires. */
+  /**
+   * Parses and checks an expression; throws InvalidCronExpressionError, also for one that never
+   * fires. Parsed expressions are immutable and memoised: the API, the domain and the scheduler
+   * ask for the same ones over and over.
+   */
   static parse(source: string, timezone = 'UTC'): CronExpression {
+    const key = `${timezone}\u0000${source}`;
+    const cached = PARSED.get(key);
+    if (cached) return cached;
+    const parsed = CronExpression.parseUncached(source, timezone);
+    if (PARSED.size >= MAX_PARSED) PARSED.delete(PARSED.keys().next().value as string);
+    PARSED.set(key, parsed);
+    return parsed;
+  }
+
+  private static parseUncached(source: string, timezone: string): CronExpression {
     const fields = source.trim().split(/\s+/).filter(Boolean);
     if (fields.length !== FIELDS.length) {
       throw new InvalidCronExpressionError(
