@@ -2,8 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createConnection } from 'node:net';
 import { freePort } from './free-port';
+import { killProcess, waitForPort } from './server-process';
 
 /**
  * A real redis-server from PATH on a free loopback port, owned by the test that starts it.
@@ -39,18 +39,14 @@ export class RedisServer {
     args.push('--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no');
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.process = child;
-    await waitForPort(this.port, child);
+    await waitForPort('redis-server', this.port, child);
   }
 
   /** Stops the server abruptly (SIGKILL), as a crash would. */
   async kill(): Promise<void> {
     const child = this.process;
     this.process = null;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
+    await killProcess(child);
   }
 
   /** Starts it again on the same port and data directory. */
@@ -63,24 +59,4 @@ export class RedisServer {
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-    if (await canConnect(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`redis-server did not listen on port ${port} within 5 s`);
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { freePort } from './free-port';
+import { killProcess, waitForPort } from './server-process';
 
 /** The directory the LDAP tests use: people, groups and a service account under dc=rhythm,dc=test. */
 export const TEST_DIRECTORY_LDIF = join(__dirname, 'ldap', 'directory.ldif');
@@ -89,11 +89,7 @@ export class SlapdServer {
   async kill(): Promise<void> {
     const child = this.process;
     this.process = null;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
+    await killProcess(child);
   }
 
   /** Starts it again on the same port(s) and data. */
@@ -172,8 +168,8 @@ export class SlapdServer {
     });
     this.process = child;
     try {
-      await waitForPort(this.port, child, () => this.stderr);
-      if (this.tls) await waitForPort(this.tls.ldapsPort, child, () => this.stderr);
+      await waitForPort('slapd', this.port, child, () => this.stderr);
+      if (this.tls) await waitForPort('slapd', this.tls.ldapsPort, child, () => this.stderr);
     } catch (error) {
       await this.kill();
       throw error;
@@ -260,26 +256,4 @@ async function makeTlsFiles(dir: string): Promise<TlsFiles> {
     caCertFile: join(dir, 'ca.pem'),
     otherCaCertFile: join(dir, 'other-ca.pem'),
   };
-}
-
-async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
-  for (let attempt = 0; attempt < 400; attempt++) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`slapd exited (${child.exitCode ?? child.signalCode}): ${log().trim()}`);
-    }
-    if (await canConnect(port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`slapd did not listen on port ${port} within 10 s: ${log().trim()}`);
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

@@ -118,25 +118,11 @@ export class NewContainerDto {
   mesos?: MesosImageDto;
 }
 
-/** A new job. Keys match case-insensitively, so a job copied from a GET answer can be posted back. */
-export class CreateJobDto {
-  /** @example 'group' */
-  @JobName()
-  group!: string;
-
-  /** @example 'project' */
-  @JobName()
-  project!: string;
-
-  /** @example 'id' */
-  @JobName()
-  id!: string;
-
-  @IsDefined({ message: 'Is required' })
-  @ValidateNested()
-  @Type(() => ScheduleDto)
-  schedule!: ScheduleDto;
-
+/**
+ * Fields a new job and an update share. In an update, absent or null means unchanged, and maps,
+ * lists and policies are replaced whole.
+ */
+export class JobOptionsDto {
   /** Environment variables of the task. */
   @OptionalStringMap()
   env?: Record<string, string> | null;
@@ -144,21 +130,6 @@ export class CreateJobDto {
   /** Environment variable name → secret path, resolved at launch. */
   @OptionalStringMap()
   secrets?: Record<string, string> | null;
-
-  /** Exactly one of `docker` and `mesos`. */
-  @IsDefined({ message: 'Is required' })
-  @HasContainerImage('exactly-one')
-  @ValidateNested()
-  @Type(() => NewContainerDto)
-  container!: NewContainerDto;
-
-  /** @example 1 */
-  @PositiveNumber({ required: true })
-  cpus!: number;
-
-  /** Memory in MB. @example 128 */
-  @PositiveNumber({ required: true })
-  mem!: number;
 
   /** Disk in MB; 0 asks for none. */
   @NonNegativeNumber({ required: false })
@@ -201,4 +172,39 @@ export class CreateJobDto {
   @IsInt({ message: 'Must be an integer' })
   @Min(1, { message: 'Must be at least 1' })
   timeout?: number | null;
+}
+
+/** A new job. Keys match case-insensitively, so a job copied from a GET answer can be posted back. */
+export class CreateJobDto extends JobOptionsDto {
+  /** @example 'group' */
+  @JobName()
+  group!: string;
+
+  /** @example 'project' */
+  @JobName()
+  project!: string;
+
+  /** @example 'id' */
+  @JobName()
+  id!: string;
+
+  @IsDefined({ message: 'Is required' })
+  @ValidateNested()
+  @Type(() => ScheduleDto)
+  schedule!: ScheduleDto;
+
+  /** Exactly one of `docker` and `mesos`. */
+  @IsDefined({ message: 'Is required' })
+  @HasContainerImage('exactly-one')
+  @ValidateNested()
+  @Type(() => NewContainerDto)
+  container!: NewContainerDto;
+
+  /** @example 1 */
+  @PositiveNumber({ required: true })
+  cpus!: number;
+
+  /** Memory in MB. @example 128 */
+  @PositiveNumber({ required: true })
+  mem!: number;
 }
