@@ -4,6 +4,7 @@ import type { App } from 'supertest/types';
 import { FakeGitLab } from './support/fake-gitlab';
 import { SlapdServer, TEST_DIRECTORY_LDIF } from './support/slapd';
 import { startTestApp, type TestApp } from './support/test-app';
+import type { AuthConfig } from '../apps/api/src/config/rhythm-config';
 
 /**
  * Every route under the tokens backend, for each level a caller can have on group `g`,
@@ -71,6 +72,172 @@ const ROUTES: Route[] = [
   { method: 'delete', path: '/api/v1/jobs/g/p/j', needs: 'readwrite', ok: 204 },
 ];
 
+interface BackendCase {
+  readonly name: string;
+  /** Starts what the backend talks to; returns the auth settings and how to stop it. */
+  setup(): Promise<{ auth: AuthConfig; teardown: () => Promise<void> }>;
+  headers(level: 'none' | Level): Record<string, string>;
+  readonly wrong: Record<string, string>;
+  /** What wrong credentials get: GitLab answers an unknown token with no access (403). */
+  readonly wrongAnswer: { status: number; errors: string[] };
+  readonly challenge: RegExp;
+}
+
+const basicAuth = (user: string, password: string) => ({
+  Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
+const GITLAB_TOKENS = {
+  none: 'glpat-guest-0123456789abcd',
+  readonly: 'glpat-reporter-0123456789a',
+  readwrite: 'glpat-developer-012345678',
+};
+const LDAP_USERS = { none: 'frank', readonly: 'bob', readwrite: 'alice' };
+const LDAP_PASSWORDS: Record<string, string> = {
+  frank: 'frank-pw',
+  bob: 'bob-pw',
+  alice: 'alice-pw',
+};
+
+const BACKENDS: BackendCase[] = [
+  {
+    name: 'tokens',
+    setup: async () => ({
+      auth: { backend: 'tokens', tokens: { tokens: ACLS } },
+      teardown: async () => undefined,
+    }),
+    headers: (level) => ({ 'X-Token': TOKENS[level] }),
+    wrong: { 'X-Token': 'wrong-token-0123456789abcdef' },
+    wrongAnswer: { status: 401, errors: ['Invalid credentials'] },
+    challenge: /X-Token/,
+  },
+  {
+    name: 'gitlab',
+    setup: async () => {
+      const gitlab = await FakeGitLab.start({
+        tokens: {
+          [GITLAB_TOKENS.none]: { 'g/p': { project_access: 10, group_access: null } },
+          [GITLAB_TOKENS.readonly]: { 'g/p': { project_access: 20, group_access: null } },
+          [GITLAB_TOKENS.readwrite]: { 'g/p': { project_access: 30, group_access: null } },
+        },
+      });
+      return {
+        auth: { backend: 'gitlab', gitlab: { addr: gitlab.url, timeoutMs: 2000 } },
+        teardown: () => gitlab.stop(),
+      };
+    },
+    headers: (level) => ({ 'X-Token': GITLAB_TOKENS[level] }),
+    wrong: { 'X-Token': 'glpat-unknown-0123456789' },
+    wrongAnswer: { status: 403, errors: ['Forbidden'] },
+    challenge: /X-Token/,
+  },
+  {
+    name: 'ldap',
+    setup: async () => {
+      const slapd = await SlapdServer.start({ ldif: TEST_DIRECTORY_LDIF });
+      return {
+        auth: {
+          backend: 'ldap',
+          ldap: {
+            addrs: [slapd.url],
+            userDn: `ou=people,${slapd.suffix}`,
+            userAttr: 'uid',
+            groupDn: `ou=groups,${slapd.suffix}`,
+            groupAttr: 'cn',
+            groupFilter: DEFAULT_GROUP_FILTER,
+            startTls: false,
+            timeoutMs: 2000,
+            caseSensitiveNames: false,
+            userAcl: {},
+            groupAcl: { devs: { 'g/p': 'readwrite' }, readers: { g: 'readonly' } },
+          },
+        },
+        teardown: () => slapd.stop(),
+      };
+    },
+    headers: (level) => basicAuth(LDAP_USERS[level], LDAP_PASSWORDS[LDAP_USERS[level]]),
+    wrong: basicAuth('alice', 'not-her-password'),
+    wrongAnswer: { status: 401, errors: ['Invalid credentials'] },
+    challenge: /^Basic realm="Rhythm"/,
+  },
+];
+
+describe.each(BACKENDS)(
+  'authorization with the $name backend: every route at every level',
+  (backend) => {
+    let testApp: TestApp;
+    let http: App;
+    let auth: AuthConfig;
+    let teardown: () => Promise<void>;
+
+    beforeAll(async () => {
+      ({ auth, teardown } = await backend.setup());
+    });
+
+    afterAll(async () => {
+      await teardown();
+    });
+
+    beforeEach(async () => {
+      testApp = await startTestApp('embedded', undefined, { auth });
+      http = testApp.app.getHttpServer() as App;
+      const created = await request(http)
+        .post('/api/v1/jobs')
+        .set(backend.headers('readwrite'))
+        .send(JOB);
+      expect(created.status).toBe(204);
+    });
+
+    afterEach(async () => {
+      await testApp.close();
+    });
+
+    const call = (route: Route, headers: Record<string, string>) => {
+      const r = request(http)[route.method](route.path).set(headers);
+      return route.body ? r.send(route.body) : r;
+    };
+
+    describe.each(ROUTES)('$method $path', (route) => {
+      it('answers 401 with a challenge to a caller without credentials', async () => {
+        const response = await call(route, {});
+        expect(response.status).toBe(401);
+        expect(response.body).toEqual({ Errors: ['Credentials required'] });
+        expect(response.headers['www-authenticate']).toMatch(backend.challenge);
+      });
+
+      it('refuses wrong credentials', async () => {
+        const response = await call(route, backend.wrong);
+        if (route.needs === 'list' && backend.wrongAnswer.status === 403) {
+          // No access is no error for a listing: it lists nothing.
+          expect(response.status).toBe(200);
+          expect(response.body).toEqual([]);
+          return;
+        }
+        expect(response.status).toBe(backend.wrongAnswer.status);
+        expect(response.body).toEqual({ Errors: backend.wrongAnswer.errors });
+      });
+
+      it.each(['none', 'readonly', 'readwrite'] as const)('with %s access', async (level) => {
+        const response = await call(route, backend.headers(level));
+        if (route.needs === 'list') {
+          expect(response.status).toBe(200);
+          if (route.path === '/api/v1/queue') return;
+          const listed = (response.body as Array<{ Group: string }>).map((item) => item.Group);
+          expect(listed).toEqual(level === 'none' ? [] : ['g']);
+          return;
+        }
+        const allowed =
+          level === 'readwrite' || (level === 'readonly' && route.needs === 'readonly');
+        if (allowed) {
+          expect(response.status).toBe(route.ok);
+        } else {
+          expect(response.status).toBe(403);
+          expect(response.body).toEqual({ Errors: ['Forbidden'] });
+        }
+      });
+    });
+  },
+);
+
 describe('authorization with the tokens backend', () => {
   let testApp: TestApp;
   let http: App;
@@ -80,53 +247,13 @@ describe('authorization with the tokens backend', () => {
       auth: { backend: 'tokens', tokens: { tokens: ACLS } },
     });
     http = testApp.app.getHttpServer() as App;
-    const created = await request(http)
-      .post('/api/v1/jobs')
-      .set('X-Token', TOKENS.readwrite)
-      .send(JOB);
-    expect(created.status).toBe(204);
+    expect(
+      (await request(http).post('/api/v1/jobs').set('X-Token', TOKENS.readwrite).send(JOB)).status,
+    ).toBe(204);
   });
 
   afterEach(async () => {
     await testApp.close();
-  });
-
-  const call = (route: Route, auth: (r: request.Test) => request.Test) => {
-    const r = auth(request(http)[route.method](route.path));
-    return route.body ? r.send(route.body) : r;
-  };
-
-  describe.each(ROUTES)('$method $path', (route) => {
-    it('answers 401 with a challenge to a caller without credentials', async () => {
-      const response = await call(route, (r) => r);
-      expect(response.status).toBe(401);
-      expect(response.body).toEqual({ Errors: ['Credentials required'] });
-      expect(response.headers['www-authenticate']).toMatch(/X-Token/);
-    });
-
-    it('answers 401 to an unknown token', async () => {
-      const response = await call(route, (r) => r.set('X-Token', 'wrong-token-0123456789abcdef'));
-      expect(response.status).toBe(401);
-      expect(response.body).toEqual({ Errors: ['Invalid credentials'] });
-    });
-
-    it.each(['none', 'readonly', 'readwrite'] as const)('with %s access', async (level) => {
-      const response = await call(route, (r) => r.set('X-Token', TOKENS[level]));
-      if (route.needs === 'list') {
-        expect(response.status).toBe(200);
-        const listed = (response.body as Array<{ Group: string }>).map((item) => item.Group);
-        if (route.path === '/api/v1/queue') return;
-        expect(listed).toEqual(level === 'none' ? [] : ['g']);
-        return;
-      }
-      const allowed = level === 'readwrite' || (level === 'readonly' && route.needs === 'readonly');
-      if (allowed) {
-        expect(response.status).toBe(route.ok);
-      } else {
-        expect(response.status).toBe(403);
-        expect(response.body).toEqual({ Errors: ['Forbidden'] });
-      }
-    });
   });
 
   it('takes the token as a Bearer authorization too', async () => {
