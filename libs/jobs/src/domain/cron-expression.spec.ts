@@ -1,3 +1,4 @@
+import { Cron } from 'croner';
 import { CronExpression, InvalidCronExpressionError } from './cron-expression';
 
 const FROM = new Date('2026-01-01T00:00:00Z'); // a Thursday
@@ -57,5 +58,31 @@ describe(CronExpression.name, () => {
   it('reports validity without throwing', () => {
     expect(CronExpression.isValid('*/5 * * * *')).toBe(true);
     expect(CronExpression.isValid('nonsense')).toBe(false);
+  });
+
+  it('answers every instant of a minute like croner does, also across daylight-saving days', () => {
+    const cases: Array<[string, string]> = [
+      ['30 2 * * *', 'Europe/Warsaw'],
+      ['*/7 1-3 * * *', 'America/New_York'],
+      ['0 0 29 2 *', 'UTC'],
+      ['15 */2 1,15 * mon', 'Asia/Kolkata'],
+    ];
+    let seed = 42;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const [expression, timezone] of cases) {
+      const memoised = CronExpression.parse(expression, timezone);
+      const reference = new Cron(expression, { timezone, paused: true });
+      for (let i = 0; i < 300; i++) {
+        // Instants clustered around DST changes of 2027, some on exact minute boundaries.
+        const base = Date.parse(i % 2 ? '2027-03-27T20:00:00Z' : '2027-10-30T20:00:00Z');
+        const offset = Math.floor(random() * 12 * 3600 * 1000);
+        const instant = new Date(
+          i % 5 === 0 ? base + Math.floor(offset / 60_000) * 60_000 : base + offset,
+        );
+        expect(memoised.nextAfter(instant)?.toISOString()).toBe(
+          reference.nextRun(instant)?.toISOString(),
+        );
+      }
+    }
   });
 });
