@@ -104,8 +104,9 @@ export class CronExpression {
     const minute = Math.floor(instant.getTime() / 60_000);
     if (this.answers.has(minute)) return cloneDate(this.answers.get(minute) ?? null);
     const next = this.cron.nextRun(new Date(minute * 60_000 + 59_999));
-    if (this.answers.size >= MAX_ANSWERS)
+    if (this.answers.size >= MAX_ANSWERS) {
       this.answers.delete(this.answers.keys().next().value as number);
+    }
     this.answers.set(minute, next);
     return cloneDate(next);
   }

@@ -283,6 +283,37 @@ export function describeJobStoreContract(name: string, harness: () => JobStoreHa
       });
     });
 
+    it('lists the jobs with a run in flight, following every change', async () => {
+      const run = {
+        scheduledAt: at('2026-01-01T00:01:00Z'),
+        trigger: 'cron' as const,
+        taskId: 't',
+        attempt: 1,
+        runner: 'local',
+        launchedAt: at('2026-01-01T00:01:01Z'),
+        deadline: null,
+        killReason: null,
+      };
+      for (const id of ['a', 'b', 'c']) await store.jobs.create(sampleJob('g', 'p', id));
+      expect(await store.jobs.listInFlight()).toEqual([]);
+      await store.jobs.update({ group: 'g', project: 'p', id: 'c' }, (j) => ({
+        job: withRuntime(j, { run }),
+      }));
+      await store.jobs.update({ group: 'g', project: 'p', id: 'a' }, (j) => ({
+        job: withRuntime(j, { run }),
+      }));
+      expect(ids(await store.jobs.listInFlight())).toEqual(['g/p/a', 'g/p/c']);
+      await store.jobs.update({ group: 'g', project: 'p', id: 'a' }, (j) => ({
+        job: withRuntime(j, { run: null }),
+      }));
+      await store.jobs.delete({ group: 'g', project: 'p', id: 'c' });
+      expect(await store.jobs.listInFlight()).toEqual([]);
+      await store.jobs.create(withRuntime(sampleJob('g', 'p', 'd'), { run }));
+      expect(ids(await store.jobs.listInFlight())).toEqual(['g/p/d']);
+      store = await h.reopen();
+      expect(ids(await store.jobs.listInFlight())).toEqual(['g/p/d']);
+    });
+
     it('deletes a job with its task history and due entry', async () => {
       const job = sampleJob('g', 'p', 'a');
       await store.jobs.create(job);

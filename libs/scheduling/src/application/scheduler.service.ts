@@ -104,11 +104,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private async reconcile(term: LeadershipTerm): Promise<void> {
     for (;;) {
       try {
-        const active = (await this.jobs.list({})).flatMap((job) =>
+        const active = (await this.jobs.listInFlight()).flatMap((job) =>
           job.runtime.run ? [job.runtime.run.taskId] : [],
         );
         if (active.length > 0) {
-          this.logger.log({ msg: 'reconciling runs in flight', count: active.length });
+          this.logger.debug({ msg: 'reconciling runs in flight', count: active.length });
         }
         await this.runner.reconcile(active);
         return;

@@ -52,4 +52,7 @@ export interface JobRepository {
 
   /** The earliest `dueAt` of any job, or null when nothing is due ever. */
   nextDueAt(): Promise<Date | null>;
+
+  /** Jobs with a run in flight (`runtime.run` set), from an index: no scan of all jobs. */
+  listInFlight(): Promise<Job[]>;
 }

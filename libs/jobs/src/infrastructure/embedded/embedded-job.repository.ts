@@ -43,4 +43,8 @@ export class EmbeddedJobRepository implements JobRepository {
   async nextDueAt(): Promise<Date | null> {
     return this.store.nextDueAt();
   }
+
+  async listInFlight(): Promise<Job[]> {
+    return this.store.listInFlight();
+  }
 }

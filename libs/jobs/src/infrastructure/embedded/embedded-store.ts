@@ -172,6 +172,12 @@ export class EmbeddedStore {
     return due === null ? null : new Date(due);
   }
 
+  /** Jobs with a run in flight, in key order. */
+  listInFlight(): Job[] {
+    this.assertUsable();
+    return this.state.inFlight();
+  }
+
   /** The job's records within the retention age, oldest first; all of them or one page. */
   listTasks(key: string, page?: TaskPage): TaskRecord[] {
     this.assertUsable();
@@ -365,6 +371,8 @@ class StoreState {
   private readonly byDue = new SortedList<JobSlot>(compareDue);
   private indexed = false;
   private taskCount = 0;
+  /** Keys of jobs with a run in flight. */
+  private readonly running = new Set<string>();
 
   constructor(private readonly retention: HistoryRetention) {}
 
@@ -400,6 +408,10 @@ class StoreState {
 
   nextDue(): number | null {
     return this.byDue.first()?.due ?? null;
+  }
+
+  inFlight(): Job[] {
+    return [...this.running].sort(compare).map((key) => this.existing(key).job);
   }
 
   tasks(key: string, page?: TaskPage): TaskRecord[] {
@@ -463,6 +475,7 @@ class StoreState {
     const job = decodeJob(parseJobKey(key), spec, runtime);
     const slot: JobSlot = { key, job, due: dueMillis(job), tasks: [] };
     this.slots.set(key, slot);
+    this.trackRun(key, job);
     if (this.indexed) {
       this.byKey.insert(slot);
       this.addDue(slot);
@@ -482,6 +495,7 @@ class StoreState {
         : decodeJob(slot.job.jobId, spec, runtime);
     const due = dueMillis(job);
     slot.job = job;
+    this.trackRun(key, job);
     if (due !== slot.due) {
       this.removeDue(slot);
       slot.due = due;
@@ -493,11 +507,17 @@ class StoreState {
   private delete(key: string): void {
     const slot = this.existing(key);
     this.slots.delete(key);
+    this.running.delete(key);
     if (this.indexed) {
       this.removeDue(slot);
       if (!this.byKey.delete(slot)) throw indexOutOfOrder(slot);
     }
     this.taskCount -= slot.tasks.length;
+  }
+
+  private trackRun(key: string, job: Job): void {
+    if (job.runtime.run) this.running.add(key);
+    else this.running.delete(key);
   }
 
   private addDue(slot: JobSlot): void {

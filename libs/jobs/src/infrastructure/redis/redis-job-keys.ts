@@ -28,6 +28,11 @@ export class RedisJobKeys {
     return `${this.prefix}jobs:due`;
   }
 
+  /** Set: paths of jobs with a run in flight, for reconciliation without a full scan. */
+  get inFlight(): string {
+    return `${this.prefix}jobs:inflight`;
+  }
+
   /** Counter that makes task members unique and keeps equal end times in append order. */
   get taskSequence(): string {
     return `${this.prefix}tasks:seq`;

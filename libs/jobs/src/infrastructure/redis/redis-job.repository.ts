@@ -10,18 +10,21 @@ import { decodeJob, encodeRuntime, encodeSpec, encodeTask } from '../job-codec';
 import { inRedis, RedisScript } from './redis-connection';
 import type { RedisJobKeys } from './redis-job-keys';
 
-// KEYS: specs, runtimes, index, due. ARGV: path, spec, runtime, due score ('' for none).
+// KEYS: specs, runtimes, index, due, in flight. ARGV: path, spec, runtime, due score ('' for
+// none), '1' when a run is in flight.
 const CREATE = new RedisScript(`
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('ZADD', KEYS[3], 0, ARGV[1])
 if ARGV[4] ~= '' then redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1]) end
+if ARGV[5] == '1' then redis.call('SADD', KEYS[5], ARGV[1]) end
 return 1`);
 
-// KEYS: specs, runtimes, due, the job's tasks, task sequence, leader epoch.
+// KEYS: specs, runtimes, due, the job's tasks, task sequence, leader epoch, in flight.
 // ARGV: path, expected rev, spec ('' = unchanged), runtime, due score ('' = none), epoch ('' = not
-// fenced), oldest end score kept, most records kept, then (end score, task JSON) pairs.
+// fenced), oldest end score kept, most records kept, '1' when a run is in flight, then
+// (end score, task JSON) pairs.
 // Returns -2 stale fence, -1 no such job, 0 revision changed meanwhile, 1 written.
 const UPDATE = new RedisScript(`
 if ARGV[6] ~= '' and redis.call('GET', KEYS[6]) ~= ARGV[6] then return -2 end
@@ -31,8 +34,9 @@ if (cjson.decode(current).rev or 0) ~= tonumber(ARGV[2]) then return 0 end
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
 if ARGV[5] == '' then redis.call('ZREM', KEYS[3], ARGV[1]) else redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1]) end
-if #ARGV > 8 then
-  for i = 9, #ARGV, 2 do
+if ARGV[9] == '1' then redis.call('SADD', KEYS[7], ARGV[1]) else redis.call('SREM', KEYS[7], ARGV[1]) end
+if #ARGV > 9 then
+  for i = 10, #ARGV, 2 do
     local seq = redis.call('INCR', KEYS[5])
     redis.call('ZADD', KEYS[4], ARGV[i], string.format('%016d', seq) .. ':' .. ARGV[i + 1])
   end
@@ -41,13 +45,14 @@ if #ARGV > 8 then
 end
 return 1`);
 
-// KEYS: specs, runtimes, index, due, the job's tasks. ARGV: path.
+// KEYS: specs, runtimes, index, due, the job's tasks, in flight. ARGV: path.
 const DELETE = new RedisScript(`
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('DEL', KEYS[5])
+redis.call('SREM', KEYS[6], ARGV[1])
 return 1`);
 
 // KEYS: specs, runtimes, index. ARGV: lex min, lex max. One round trip and one consistent view,
@@ -80,8 +85,14 @@ export class RedisJobRepository implements JobRepository {
     return inRedis(async () => {
       const created = await CREATE.run(
         this.redis,
-        [this.keys.specs, this.keys.runtimes, this.keys.index, this.keys.due],
-        [jobKey(job.jobId), encodeSpec(job), encodeRuntime(job.runtime), dueScore(job)],
+        [this.keys.specs, this.keys.runtimes, this.keys.index, this.keys.due, this.keys.inFlight],
+        [
+          jobKey(job.jobId),
+          encodeSpec(job),
+          encodeRuntime(job.runtime),
+          dueScore(job),
+          inFlightFlag(job),
+        ],
       );
       if (created === 0) throw JobsError.alreadyExists();
     });
@@ -134,6 +145,7 @@ export class RedisJobRepository implements JobRepository {
             this.keys.tasksOf(path),
             this.keys.taskSequence,
             this.keys.leaderEpoch,
+            this.keys.inFlight,
           ],
           [
             path,
@@ -144,6 +156,7 @@ export class RedisJobRepository implements JobRepository {
             fence ? String(fence.epoch) : '',
             Date.now() - this.retention.maxAgeMs,
             this.retention.maxPerJob,
+            inFlightFlag(next),
             ...(proposed.history ?? []).flatMap((task) => [task.end.getTime(), encodeTask(task)]),
           ],
         );
@@ -166,6 +179,7 @@ export class RedisJobRepository implements JobRepository {
           this.keys.index,
           this.keys.due,
           this.keys.tasksOf(path),
+          this.keys.inFlight,
         ],
         [path],
       );
@@ -194,6 +208,21 @@ export class RedisJobRepository implements JobRepository {
     });
   }
 
+  listInFlight(): Promise<Job[]> {
+    return inRedis(async () => {
+      const paths = await this.redis.smembers(this.keys.inFlight);
+      const jobs = await Promise.all(
+        paths.sort().map(async (path) => {
+          const [spec, runtime] = await this.readRaw(path);
+          return spec === null || runtime === null
+            ? null
+            : decodeJob(parseJobKey(path), spec, runtime);
+        }),
+      );
+      return jobs.filter((job): job is Job => job !== null);
+    });
+  }
+
   private async readRaw(path: string): Promise<[string | null, string | null]> {
     const results = await this.redis
       .pipeline()
@@ -206,6 +235,10 @@ export class RedisJobRepository implements JobRepository {
       return value as string | null;
     }) as [string | null, string | null];
   }
+}
+
+function inFlightFlag(job: Job): string {
+  return job.runtime.run ? '1' : '';
 }
 
 function dueScore(job: Job): string {
