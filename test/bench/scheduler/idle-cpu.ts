@@ -65,7 +65,7 @@ export interface IdleResult {
   };
   /** The median second of the window (robust against a single GC or reconcile): % of one core. */
   readonly medianSecond: { readonly nodeCpuPercent: number; readonly redisCpuPercent: number };
-  /** Reconciliations (list of all jobs + runner reconcile) inside the window. */
+  /** Reconciliations (read of the runs in flight + runner reconcile) inside the window. */
   readonly reconcilesInWindow: readonly CpuSpan[];
   /** The reconciliation that began the term (before the window). */
   readonly termStartReconcile: CpuSpan | null;
@@ -128,7 +128,7 @@ export async function measureIdleCpu(options: {
     const leading = await waitForLeadership(app, 15_000);
     log(`[idle] leading; settling ${SETTLE_MS / 1000} s`);
     await sleep(leading + SETTLE_MS - Date.now());
-    // The term-start reconciliation may still run (it lists every job): wait for it to end.
+    // The term-start reconciliation may still run: wait for it to end.
     while (lists.length === 0 || lists.some((l) => l.span.wallMs < 0)) await sleep(50);
     await waitForQuiet('[idle]', options.quietWaitSeconds, redis.pid);
 
@@ -290,8 +290,9 @@ function observeLists(
   redisPid: number,
   into: Array<{ start: number; span: CpuSpan }>,
 ): void {
-  const list = repository.list.bind(repository);
-  repository.list = async (filter) => {
+  // Reconciliation reads the jobs with a run in flight; time every such read.
+  const listInFlight = repository.listInFlight.bind(repository);
+  repository.listInFlight = async () => {
     const start = Date.now();
     const entry = {
       start,
@@ -300,7 +301,7 @@ function observeLists(
     into.push(entry);
     const end = startSpan(redisPid);
     try {
-      return await list(filter);
+      return await listInFlight();
     } finally {
       entry.span = end(start);
     }
