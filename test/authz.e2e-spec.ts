@@ -72,6 +72,30 @@ const ROUTES: Route[] = [
   { method: 'delete', path: '/api/v1/jobs/g/p/j', needs: 'readwrite', ok: 204 },
 ];
 
+/** The LDAP backend on the suite's slapd and its test directory, with the given ACLs. */
+function ldapAuth(
+  slapd: SlapdServer,
+  userAcl: Record<string, Acl>,
+  groupAcl: Record<string, Acl>,
+): AuthConfig {
+  return {
+    backend: 'ldap',
+    ldap: {
+      addrs: [slapd.url],
+      userDn: `ou=people,${slapd.suffix}`,
+      userAttr: 'uid',
+      groupDn: `ou=groups,${slapd.suffix}`,
+      groupAttr: 'cn',
+      groupFilter: DEFAULT_GROUP_FILTER,
+      startTls: false,
+      timeoutMs: 2000,
+      caseSensitiveNames: false,
+      userAcl,
+      groupAcl,
+    },
+  };
+}
+
 interface BackendCase {
   readonly name: string;
   /** Starts what the backend talks to; returns the auth settings and how to stop it. */
@@ -135,22 +159,7 @@ const BACKENDS: BackendCase[] = [
     setup: async () => {
       const slapd = await SlapdServer.start({ ldif: TEST_DIRECTORY_LDIF });
       return {
-        auth: {
-          backend: 'ldap',
-          ldap: {
-            addrs: [slapd.url],
-            userDn: `ou=people,${slapd.suffix}`,
-            userAttr: 'uid',
-            groupDn: `ou=groups,${slapd.suffix}`,
-            groupAttr: 'cn',
-            groupFilter: DEFAULT_GROUP_FILTER,
-            startTls: false,
-            timeoutMs: 2000,
-            caseSensitiveNames: false,
-            userAcl: {},
-            groupAcl: { devs: { 'g/p': 'readwrite' }, readers: { g: 'readonly' } },
-          },
-        },
+        auth: ldapAuth(slapd, {}, { devs: { 'g/p': 'readwrite' }, readers: { g: 'readonly' } }),
         teardown: () => slapd.stop(),
       };
     },
@@ -384,22 +393,11 @@ describe('authorization with the LDAP backend', () => {
 
   beforeEach(async () => {
     testApp = await startTestApp('embedded', undefined, {
-      auth: {
-        backend: 'ldap',
-        ldap: {
-          addrs: [slapd.url],
-          userDn: `ou=people,${slapd.suffix}`,
-          userAttr: 'uid',
-          groupDn: `ou=groups,${slapd.suffix}`,
-          groupAttr: 'cn',
-          groupFilter: DEFAULT_GROUP_FILTER,
-          startTls: false,
-          timeoutMs: 2000,
-          caseSensitiveNames: false,
-          userAcl: { carol: { g: 'readonly' } },
-          groupAcl: { devs: { 'g/p': 'readwrite' }, readers: { '*': 'readonly' } },
-        },
-      },
+      auth: ldapAuth(
+        slapd,
+        { carol: { g: 'readonly' } },
+        { devs: { 'g/p': 'readwrite' }, readers: { '*': 'readonly' } },
+      ),
     });
     http = testApp.app.getHttpServer() as App;
   });

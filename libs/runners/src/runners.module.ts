@@ -14,7 +14,7 @@ export interface RunnersOptions {
 
 class LocalRunnerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
-    @Inject(COMMAND_RUNNER) private readonly runner: LocalProcessRunner,
+    @Inject(LocalProcessRunner) private readonly runner: LocalProcessRunner,
     @Inject('RUNNERS_OPTIONS') private readonly options: RunnersOptions,
   ) {}
 
@@ -38,9 +38,12 @@ export class RunnersModule {
       providers: [
         { provide: 'RUNNERS_OPTIONS', useValue: options },
         {
-          provide: COMMAND_RUNNER,
+          provide: LocalProcessRunner,
           useFactory: () => new LocalProcessRunner({ logDir: options.local.logDir }),
         },
+        // The lifecycle holds the local runner itself, so COMMAND_RUNNER can be replaced freely
+        // (by tests now, by the Mesos runner when a master is configured).
+        { provide: COMMAND_RUNNER, useExisting: LocalProcessRunner },
         LocalRunnerLifecycle,
       ],
       exports: [COMMAND_RUNNER],
