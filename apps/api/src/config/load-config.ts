@@ -232,7 +232,12 @@ function section(parent: FileSection, key: string): FileSection {
   return isObject(value) ? value : {};
 }
 
-function stringAt(
+/**
+ * A scalar setting of the file, or undefined when absent; a value of the wrong type is reported.
+ * Numbers come back as text, like the environment variables they stand in for.
+ */
+function valueAt(
+  type: 'string' | 'number',
   parent: FileSection,
   key: string,
   problems: string[],
@@ -240,27 +245,15 @@ function stringAt(
 ): string | undefined {
   const value = parent[key];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') {
-    problems.push(`${path} must be a string`);
+  if (typeof value !== type) {
+    problems.push(`${path} must be a ${type}`);
     return undefined;
   }
-  return value;
+  return String(value as string | number);
 }
 
-function numberAt(
-  parent: FileSection,
-  key: string,
-  problems: string[],
-  path: string,
-): string | undefined {
-  const value = parent[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number') {
-    problems.push(`${path} must be a number`);
-    return undefined;
-  }
-  return String(value);
-}
+const stringAt = valueAt.bind(null, 'string');
+const numberAt = valueAt.bind(null, 'number');
 
 function parseAddr(addr: string, problems: string[]): { host: string; port: number } {
   const match = /^(.*):(\d{1,5})$/.exec(addr);
