@@ -245,11 +245,10 @@ function valueAt(
 ): string | undefined {
   const value = parent[key];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== type) {
-    problems.push(`${path} must be a ${type}`);
-    return undefined;
-  }
-  return String(value as string | number);
+  if (type === 'string' && typeof value === 'string') return value;
+  if (type === 'number' && typeof value === 'number') return String(value);
+  problems.push(`${path} must be a ${type}`);
+  return undefined;
 }
 
 const stringAt = valueAt.bind(null, 'string');
