@@ -15,8 +15,8 @@ module.exports = {
     ],
   },
   moduleNameMapper: {
-    '^@rhythm/(jobs|scheduling|runners|authz)$': '<rootDir>/libs/$1/src',
-    '^@rhythm/(jobs|scheduling|runners|authz)/(.*)$': '<rootDir>/libs/$1/src/$2',
+    '^@rhythm/(jobs|scheduling|runners|authz|mesos-adapter)$': '<rootDir>/libs/$1/src',
+    '^@rhythm/(jobs|scheduling|runners|authz|mesos-adapter)/(.*)$': '<rootDir>/libs/$1/src/$2',
   },
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   testTimeout: 20000,

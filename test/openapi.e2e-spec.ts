@@ -23,9 +23,11 @@ describe('openapi/openapi.json', () => {
   it('documents the request fields in lower case and the response fields Go-style', () => {
     const document = JSON.parse(readFileSync(openApiFile(__dirname), 'utf8'));
     const create = document.components.schemas.CreateJobDto;
-    expect(create.required).toEqual(
-      expect.arrayContaining(['group', 'project', 'id', 'schedule', 'container', 'cpus', 'mem']),
-    );
+    expect(create.required).toEqual(expect.arrayContaining(['group', 'project', 'id', 'schedule']));
+    // Required unless the job names a runner: the document says so where it cannot in `required`.
+    for (const field of ['container', 'cpus', 'mem']) {
+      expect(create.properties[field].description).toContain('Optional for jobs with a `runner`');
+    }
     expect(create.properties.group.pattern).toBe('^[a-zA-Z0-9-_]+$');
     expect(create.properties.maxretries).toMatchObject({ type: 'integer', minimum: 0 });
     const job = document.components.schemas.JobResponseDto;

@@ -2,6 +2,7 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import { RedisServer } from './support/redis-server';
 import { startTestApp, type StoreKind, type TestApp } from './support/test-app';
+import { waitFor } from './support/wait-for';
 
 const JOB = {
   group: 'g',
@@ -249,16 +250,3 @@ describe.each<StoreKind>(['embedded', 'redis'])(
     });
   },
 );
-
-async function waitFor(
-  check: () => Promise<boolean>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
-}

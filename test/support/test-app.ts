@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AppExtensions } from '../../apps/api/src/app.module';
 import { createApp } from '../../apps/api/src/create-app';
 import type { RhythmConfig } from '../../apps/api/src/config/rhythm-config';
 import { version } from '../../package.json';
@@ -50,6 +51,7 @@ export async function startTestApp(
   kind: StoreKind,
   redisUrl?: string,
   api: Partial<RhythmConfig['api']> = {},
+  extensions: AppExtensions = {},
 ): Promise<TestApp> {
   const dataDir = kind === 'embedded' ? mkdtempSync(join(tmpdir(), 'rhythm-e2e-')) : undefined;
   const storage: RhythmConfig['storage'] =
@@ -57,7 +59,10 @@ export async function startTestApp(
       ? { kind: 'embedded', dataDir: dataDir as string }
       : { kind: 'redis', url: requireUrl(redisUrl), keyPrefix: `e2e${Date.now()}:` };
   const config = testConfig(storage, api);
-  const app = await createApp(config, false);
+  const app = await createApp(config, false, extensions).catch((error: unknown) => {
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
   return {
     app,
     config,

@@ -3,6 +3,7 @@ import {
   type DynamicModule,
   type MiddlewareConsumer,
   type NestModule,
+  type Type,
 } from '@nestjs/common';
 import { APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AuthzModule } from '@rhythm/authz';
@@ -19,13 +20,19 @@ import { HealthController } from './health/health.controller';
 import { RawBodyMiddleware } from './http/raw-body.middleware';
 import { RequestValidationPipe } from './http/request-validation.pipe';
 import { JobsController } from './jobs/jobs.controller';
+import { JobRunnerValidator } from './jobs/job-runner.validator';
 import { QueueController } from './jobs/queue.controller';
 import { MetricsModule } from './metrics/metrics.module';
+
+/** What an embedding program adds to the app, e.g. modules providing its own runners. */
+export interface AppExtensions {
+  readonly modules?: ReadonlyArray<Type | DynamicModule>;
+}
 
 /** Wires the domain modules for one configuration and maps HTTP onto their use cases. */
 @Module({})
 export class AppModule implements NestModule {
-  static forRoot(config: RhythmConfig): DynamicModule {
+  static forRoot(config: RhythmConfig, extensions: AppExtensions = {}): DynamicModule {
     const { scheduling, storage } = config;
     const election: LeaderElectionOptions =
       storage.kind === 'redis'
@@ -61,12 +68,14 @@ export class AppModule implements NestModule {
             reconcileIntervalMs: scheduling.reconcileIntervalMs,
           },
         }),
+        ...(extensions.modules ?? []),
       ],
       controllers: [JobsController, QueueController, HealthController],
       providers: [
         { provide: RHYTHM_CONFIG, useValue: config },
         { provide: APP_PIPE, useClass: RequestValidationPipe },
         { provide: APP_GUARD, useClass: AccessGuard },
+        JobRunnerValidator,
       ],
       exports: [RHYTHM_CONFIG],
     };

@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 import { AccessService } from '@rhythm/authz';
-import { AppModule } from './app.module';
+import { AppModule, type AppExtensions } from './app.module';
 import type { RhythmConfig } from './config/rhythm-config';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { buildOpenApiDocument } from './http/openapi';
@@ -14,23 +14,33 @@ import { RouteCatalog } from './http/route-catalog';
 export async function createApp(
   config: RhythmConfig,
   logger: LoggerService | false,
+  extensions: AppExtensions = {},
 ): Promise<INestApplication> {
   const tls = config.api.certFile
     ? { key: readFileSync(config.api.keyFile), cert: readFileSync(config.api.certFile) }
     : undefined;
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    bodyParser: false,
-    logger,
-    httpsOptions: tls,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, extensions),
+    {
+      bodyParser: false,
+      logger,
+      httpsOptions: tls,
+    },
+  );
   app.disable('x-powered-by');
   // Hashing every body for an ETag costs throughput, and no Rhythm client sends If-None-Match.
   app.set('etag', false);
   const routes = new RouteCatalog(app.getHttpAdapter().getInstance());
   app.useGlobalFilters(new ApiExceptionFilter(routes, app.get(AccessService).scheme));
   app.enableShutdownHooks();
-  // Before init, so that the docs routes precede the router's not-found handler.
-  SwaggerModule.setup('docs', app, buildOpenApiDocument(app));
-  await app.init();
+  try {
+    // Before init, so that the docs routes precede the router's not-found handler.
+    SwaggerModule.setup('docs', app, buildOpenApiDocument(app));
+    await app.init();
+  } catch (error) {
+    // A failed boot (e.g. two runners of one kind) still releases the store and the runners.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return app;
 }

@@ -5,8 +5,11 @@ export {
 } from './application/ports/leader-election.port';
 export {
   COMMAND_RUNNER,
+  RUNNER_REGISTRY,
   TERMINAL_TASK_STATES,
   type Runner,
+  type RunnerOptionsCheck,
+  type RunnerRegistry,
   type RunLaunch,
   type TaskLog,
   type TaskLogStream,

@@ -1,3 +1,4 @@
+export { waitFor } from '../../support/wait-for';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -34,21 +35,6 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` until it returns a truthy value; throws after `timeoutMs`. */
-export async function waitFor<T>(
-  check: () => T | null | false | undefined | Promise<T | null | false | undefined>,
-  what: string,
-  timeoutMs: number,
-  intervalMs = 25,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() >= until) throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
-    await sleep(intervalMs);
-  }
-}
-
 /** Nearest-rank percentile of an ascending array. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;

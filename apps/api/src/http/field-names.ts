@@ -27,7 +27,8 @@ export function displayFieldPath(path: readonly string[]): string {
 }
 
 /** Objects whose keys are user data (environment names, labels) and keep their case. */
-const DATA_MAP_KEYS: ReadonlySet<string> = new Set(['env', 'secrets', 'labels']);
+// Runner options keep their case too: a runner matches its option names itself (case-insensitively).
+const DATA_MAP_KEYS: ReadonlySet<string> = new Set(['env', 'secrets', 'labels', 'runner']);
 
 /** Lower-cases every structural key of a request body, leaving the keys of data maps alone. */
 export function foldRequestKeys(value: unknown): unknown {

@@ -1,9 +1,19 @@
-import type { JobContainer, JobPatch, JobSpec, MissedRunPolicy, RetryBackoff } from '@rhythm/jobs';
+import type {
+  JobContainer,
+  JobPatch,
+  JobRunner,
+  JobSpec,
+  MissedRunPolicy,
+  RetryBackoff,
+} from '@rhythm/jobs';
 import type { CreateJobDto, MissedRunsDto, RetryBackoffDto } from './dto/create-job.dto';
 import type { UpdateJobDto } from './dto/update-job.dto';
 
+/** What a job on a runner leaves out reads back as an empty Docker image and no resources. */
+const NO_CONTAINER: JobContainer = { type: 'Docker', docker: { image: '', forcePullImage: false } };
+
 /** A validated create payload with the original Rhythm's defaults filled in. */
-export function toJobSpec(dto: CreateJobDto): JobSpec {
+export function toJobSpec(dto: CreateJobDto, runner: JobRunner | undefined): JobSpec {
   return {
     schedule: {
       type: 'Cron',
@@ -12,9 +22,9 @@ export function toJobSpec(dto: CreateJobDto): JobSpec {
     },
     env: dto.env ?? {},
     secrets: dto.secrets ?? {},
-    container: toContainer(dto.container),
-    cpus: dto.cpus,
-    mem: dto.mem,
+    container: dto.container ? toContainer(dto.container) : NO_CONTAINER,
+    cpus: dto.cpus ?? 0,
+    mem: dto.mem ?? 0,
     disk: dto.disk ?? 0,
     cmd: dto.cmd ?? '',
     user: dto.user ?? '',
@@ -25,6 +35,7 @@ export function toJobSpec(dto: CreateJobDto): JobSpec {
     ...(dto.missedruns ? { missedRuns: toMissedRuns(dto.missedruns) } : {}),
     ...(dto.retrybackoff ? { retryBackoff: toRetryBackoff(dto.retrybackoff) } : {}),
     ...(dto.timeout ? { timeoutSeconds: dto.timeout } : {}),
+    ...(runner ? { runner } : {}),
   };
 }
 
@@ -40,7 +51,7 @@ function toRetryBackoff(dto: RetryBackoffDto): RetryBackoff {
   return { backoffSeconds: dto.backoff, maxBackoffSeconds: dto.maxbackoff };
 }
 
-function toContainer(container: CreateJobDto['container']): JobContainer {
+function toContainer(container: NonNullable<CreateJobDto['container']>): JobContainer {
   if (container.docker) {
     return {
       type: 'Docker',
@@ -55,7 +66,7 @@ function toContainer(container: CreateJobDto['container']): JobContainer {
 }
 
 /** Null and absent both mean "unchanged". */
-export function toJobPatch(dto: UpdateJobDto): JobPatch {
+export function toJobPatch(dto: UpdateJobDto, runner: JobRunner | undefined): JobPatch {
   const docker = dto.container?.docker;
   const mesos = dto.container?.mesos;
   return {
@@ -90,5 +101,6 @@ export function toJobPatch(dto: UpdateJobDto): JobPatch {
     missedRuns: dto.missedruns ? toMissedRuns(dto.missedruns) : undefined,
     retryBackoff: dto.retrybackoff ? toRetryBackoff(dto.retrybackoff) : undefined,
     timeoutSeconds: dto.timeout ?? undefined,
+    runner,
   };
 }

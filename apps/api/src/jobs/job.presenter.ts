@@ -60,6 +60,7 @@ export function presentJob(job: Job): JobResponseDto {
       },
     }),
     ...(job.timeoutSeconds !== undefined && { Timeout: job.timeoutSeconds }),
+    ...(job.runner && { Runner: { Kind: job.runner.kind, ...job.runner.options } }),
     ...(runtime.paused && {
       Paused: {
         Since: runtime.paused.since.toISOString(),

@@ -31,6 +31,7 @@ import { JobResponseDto, TaskLogResponseDto, TaskResponseDto } from './dto/job-r
 import { UpdateJobDto } from './dto/update-job.dto';
 import { presentJob, presentTask, presentTaskLog } from './job.presenter';
 import { toJobPatch, toJobSpec } from './job-request.mapper';
+import { JobRunnerValidator } from './job-runner.validator';
 
 @ApiTags('jobs')
 @Controller('api/v1/jobs')
@@ -39,6 +40,7 @@ export class JobsController {
     private readonly jobs: JobsService,
     private readonly logs: TaskLogsService,
     private readonly access: AccessService,
+    private readonly runners: JobRunnerValidator,
   ) {}
 
   @Get()
@@ -58,7 +60,10 @@ export class JobsController {
   @Access({ on: 'caller' })
   async create(@Body() dto: CreateJobDto, @Caller() caller: Credentials): Promise<void> {
     await this.access.require(caller, dto, 'readwrite');
-    await this.jobs.create({ group: dto.group, project: dto.project, id: dto.id }, toJobSpec(dto));
+    await this.jobs.create(
+      { group: dto.group, project: dto.project, id: dto.id },
+      toJobSpec(dto, this.runners.toJobRunner(dto.runner)),
+    );
   }
 
   @Get(':group')
@@ -100,7 +105,7 @@ export class JobsController {
   @ApiErrors(400, 404, 413)
   @Access({ on: 'path', level: 'readwrite' })
   async update(@Param() path: JobPathDto, @Body() dto: UpdateJobDto): Promise<void> {
-    await this.jobs.update(path, toJobPatch(dto));
+    await this.jobs.update(path, toJobPatch(dto, this.runners.toJobRunner(dto.runner)));
   }
 
   @Delete(':group/:project/:id')

@@ -37,6 +37,12 @@ export type JobContainer =
     }
   | { readonly type: 'Mesos'; readonly mesos: { readonly image: string } };
 
+/** A runner other than the command runner, with the options its schema validated. */
+export interface JobRunner {
+  readonly kind: string;
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
 /** What a user configures: everything but the identity and the runtime. */
 export interface JobSpec {
   readonly schedule: CronSchedule;
@@ -58,6 +64,8 @@ export interface JobSpec {
   readonly retryBackoff?: RetryBackoff;
   /** A run still going after this long is killed and recorded as failed; absent: no limit. */
   readonly timeoutSeconds?: number;
+  /** Absent: the command runner (Mesos when configured, otherwise local processes). */
+  readonly runner?: JobRunner;
 }
 
 export const DEFAULT_RETRY_BACKOFF: RetryBackoff = { backoffSeconds: 10, maxBackoffSeconds: 600 };
@@ -198,6 +206,7 @@ export interface JobPatch {
   readonly missedRuns?: MissedRunPolicy;
   readonly retryBackoff?: RetryBackoff;
   readonly timeoutSeconds?: number;
+  readonly runner?: JobRunner;
 }
 
 export function applyJobPatch(job: Job, patch: JobPatch): Job {

@@ -34,6 +34,7 @@ function launchOf(spec: Partial<JobSpec>, taskId = nextTaskId()): RunLaunch {
     spec: { ...BASE_SPEC, ...spec },
     scheduledAt: SCHEDULED_AT,
     attempt: 1,
+    options: {},
   };
 }
 

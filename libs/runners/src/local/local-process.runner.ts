@@ -4,6 +4,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { Inject, Injectable } from '@nestjs/common';
 import type { JobId } from '@rhythm/jobs';
 import type {
   RunLaunch,
@@ -13,9 +14,12 @@ import type {
   TaskState,
   TaskStatusUpdate,
 } from '@rhythm/scheduling';
+import { RhythmRunner } from '../registry/rhythm-runner.decorator';
 import { TailBuffer } from './tail-buffer';
 
 const execFileAsync = promisify(execFile);
+
+export const LOCAL_RUNNER_OPTIONS = Symbol('LOCAL_RUNNER_OPTIONS');
 
 export interface LocalProcessRunnerOptions {
   /** Where the output of ended tasks is kept; created (recursively) when first needed. */
@@ -99,6 +103,8 @@ interface Sidecar {
  *   Log offsets count bytes; a window cut inside a multi-byte character decodes it as U+FFFD.
  * - Updates are delivered synchronously, in order, possibly before `launch()` resolves.
  */
+@RhythmRunner({ kind: 'local' })
+@Injectable()
 export class LocalProcessRunner implements Runner {
   readonly kind = 'local';
 
@@ -113,7 +119,7 @@ export class LocalProcessRunner implements Runner {
   private readonly persisting = new Set<Promise<void>>();
   private closed = false;
 
-  constructor(options: LocalProcessRunnerOptions) {
+  constructor(@Inject(LOCAL_RUNNER_OPTIONS) options: LocalProcessRunnerOptions) {
     const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     const keepBytes = options.keepBytes ?? DEFAULT_KEEP_BYTES;
     if (!Number.isFinite(killGraceMs) || killGraceMs < 0) {

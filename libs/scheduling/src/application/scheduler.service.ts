@@ -26,7 +26,12 @@ import {
   type LeaderElection,
   type LeadershipTerm,
 } from './ports/leader-election.port';
-import { COMMAND_RUNNER, type Runner, type TaskStatusUpdate } from './ports/runner.port';
+import {
+  RUNNER_REGISTRY,
+  type Runner,
+  type RunnerRegistry,
+  type TaskStatusUpdate,
+} from './ports/runner.port';
 import { SCHEDULER_METRICS, type SchedulerMetrics } from './ports/scheduler-metrics.port';
 import { jobIdOfTask, newTaskId } from './task-id';
 
@@ -46,7 +51,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     @Inject(JOB_REPOSITORY) private readonly jobs: JobRepository,
     @Inject(LEADER_ELECTION) private readonly election: LeaderElection,
-    @Inject(COMMAND_RUNNER) private readonly runner: Runner,
+    @Inject(RUNNER_REGISTRY) private readonly runners: RunnerRegistry,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(JOBS_SETTINGS) private readonly jobsSettings: JobsSettings,
     @Inject(SCHEDULING_SETTINGS) private readonly settings: SchedulingSettings,
@@ -54,7 +59,9 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.runner.onUpdate((update) => void this.applyUpdate(update));
+    for (const runner of this.runners.all()) {
+      runner.onUpdate((update) => void this.applyUpdate(update));
+    }
     this.election.onTerm((term) => {
       this.loop = this.lead(term);
     });
@@ -104,13 +111,28 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private async reconcile(term: LeadershipTerm): Promise<void> {
     for (;;) {
       try {
-        const active = (await this.jobs.listInFlight()).flatMap((job) =>
-          job.runtime.run ? [job.runtime.run.taskId] : [],
+        const byRunner = new Map<string, string[]>(
+          this.runners.all().map((runner) => [runner.kind, []]),
         );
-        if (active.length > 0) {
-          this.logger.debug({ msg: 'reconciling runs in flight', count: active.length });
+        for (const job of await this.jobs.listInFlight()) {
+          const run = job.runtime.run;
+          if (!run) continue;
+          const tasks = byRunner.get(run.runner);
+          if (tasks) tasks.push(run.taskId);
+          else await this.closeOrphan(run.taskId, run.runner);
         }
-        await this.runner.reconcile(active);
+        await Promise.all(
+          [...byRunner].map(async ([kind, taskIds]) => {
+            if (taskIds.length > 0) {
+              this.logger.debug({
+                msg: 'reconciling runs in flight',
+                runner: kind,
+                count: taskIds.length,
+              });
+            }
+            await this.runners.get(kind)?.reconcile(taskIds);
+          }),
+        );
         return;
       } catch (error) {
         this.logger.warn({ msg: 'reconciliation failed; retrying', error: String(error) });
@@ -142,7 +164,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       job = await this.jobs.update(
         jobId,
         (current) => {
-          decision = decideDue(current, this.context(this.clock.now()));
+          decision = decideDue(current, this.context(this.clock.now(), current));
           return decision && { job: decision.job, history: decision.history };
         },
         { epoch: term.epoch },
@@ -155,8 +177,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     if (!made) return;
     for (const skip of made.skipped) this.metrics.missed(skip.reason, 1);
     if (made.kill) {
-      await this.runner
-        .kill(made.kill.taskId)
+      await this.runnerOf(job.runtime.run?.runner ?? '')
+        ?.kill(made.kill.taskId)
         .catch((error: unknown) => this.logger.warn({ msg: 'kill failed', error: String(error) }));
     }
     if (made.launch) await this.launch(job, made.launch.run.taskId);
@@ -169,12 +191,15 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       Math.max(0, (run.launchedAt.getTime() - run.scheduledAt.getTime()) / 1000),
     );
     try {
-      await this.runner.launch({
+      const runner = this.runnerOf(run.runner);
+      if (!runner) throw new Error(`this server has no runner "${run.runner}"`);
+      await runner.launch({
         taskId,
         jobId: job.jobId,
         spec: job,
         scheduledAt: run.scheduledAt,
         attempt: run.attempt,
+        options: job.runner?.options ?? {},
       });
     } catch (error) {
       await this.applyUpdate({
@@ -242,13 +267,29 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     });
   }
 
-  private context(now: Date): SchedulingContext {
+  private context(now: Date, job: Job): SchedulingContext {
     return {
       now,
       defaultTimezone: this.jobsSettings.defaultTimezone,
-      runner: this.runner.kind,
+      runner: job.runner?.kind ?? this.runners.commandRunner().kind,
       newTaskId,
     };
+  }
+
+  private runnerOf(kind: string): Runner | undefined {
+    return this.runners.get(kind);
+  }
+
+  /** A run whose runner this server does not have (configuration changed) can only be lost. */
+  private async closeOrphan(taskId: string, runner: string): Promise<void> {
+    await this.applyUpdate({
+      taskId,
+      state: 'Lost',
+      at: this.clock.now(),
+      message: `this server has no runner "${runner}" to ask about the run`,
+      reason: 'RUNNER_UNAVAILABLE',
+      source: 'SCHEDULER',
+    });
   }
 
   private async sleepUntilDue(term: LeadershipTerm): Promise<void> {

@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JobsError, JobsService, type JobId } from '@rhythm/jobs';
-import { COMMAND_RUNNER, type Runner, type TaskLog, type TaskLogStream } from './ports/runner.port';
+import {
+  RUNNER_REGISTRY,
+  type RunnerRegistry,
+  type TaskLog,
+  type TaskLogStream,
+} from './ports/runner.port';
 import { jobIdOfTask } from './task-id';
 
 /** Reads the kept output of a job's runs from the runner that ran them. */
@@ -8,7 +13,7 @@ import { jobIdOfTask } from './task-id';
 export class TaskLogsService {
   constructor(
     private readonly jobs: JobsService,
-    @Inject(COMMAND_RUNNER) private readonly runner: Runner,
+    @Inject(RUNNER_REGISTRY) private readonly runners: RunnerRegistry,
   ) {}
 
   async read(
@@ -17,7 +22,7 @@ export class TaskLogsService {
     stream: TaskLogStream,
     range: { offset?: number; length?: number },
   ): Promise<TaskLog> {
-    await this.jobs.get(jobId);
+    const job = await this.jobs.get(jobId);
     const owner = jobIdOfTask(taskId);
     if (
       !owner ||
@@ -27,8 +32,20 @@ export class TaskLogsService {
     ) {
       throw JobsError.taskNotFound();
     }
-    const log = await this.runner.readLogs(taskId, stream, range);
-    if (!log) throw JobsError.taskNotFound();
-    return log;
+    // The run's own runner first: the one running it, else the job's; then any that kept output.
+    const first = [
+      job.runtime.run?.taskId === taskId ? job.runtime.run.runner : undefined,
+      job.runner?.kind,
+    ];
+    const kinds = new Set([
+      ...first.filter((kind): kind is string => kind !== undefined),
+      this.runners.commandRunner().kind,
+      ...this.runners.all().map((runner) => runner.kind),
+    ]);
+    for (const kind of kinds) {
+      const log = await this.runners.get(kind)?.readLogs(taskId, stream, range);
+      if (log) return log;
+    }
+    throw JobsError.taskNotFound();
   }
 }

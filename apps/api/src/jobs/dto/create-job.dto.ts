@@ -9,7 +9,9 @@ import {
   IsString,
   Max,
   Min,
+  IsObject,
   MinLength,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { HasContainerImage } from './container.validator';
@@ -172,7 +174,22 @@ export class JobOptionsDto {
   @IsInt({ message: 'Must be an integer' })
   @Min(1, { message: 'Must be at least 1' })
   timeout?: number | null;
+
+  /**
+   * Runs the job on a runner other than the command runner (Mesos when configured, otherwise
+   * local processes): `{"kind": "<runner>", ...options}`. The options each runner takes are in
+   * the schemas named `*OptionsDto`; their names match case-insensitively, nested keys keep their
+   * case. An update replaces the runner whole.
+   * @example { "kind": "aws-ec2-instance", "action": "stop", "instanceIds": ["i-0abc"] }
+   */
+  @IsOptional()
+  @IsObject({ message: 'Must be an object with a kind' })
+  runner?: Record<string, unknown> | null;
 }
+
+/** Jobs on a runner other than the command runner may leave out what only commands use. */
+const needsCommandFields = (dto: CreateJobDto): boolean =>
+  dto.runner === undefined || dto.runner === null;
 
 /** A new job. Keys match case-insensitively, so a job copied from a GET answer can be posted back. */
 export class CreateJobDto extends JobOptionsDto {
@@ -193,18 +210,28 @@ export class CreateJobDto extends JobOptionsDto {
   @Type(() => ScheduleDto)
   schedule!: ScheduleDto;
 
-  /** Exactly one of `docker` and `mesos`. */
+  /** Exactly one of `docker` and `mesos`. Optional for jobs with a `runner`. */
+  @ValidateIf(
+    (dto: CreateJobDto) =>
+      needsCommandFields(dto) || (dto.container !== undefined && dto.container !== null),
+  )
   @IsDefined({ message: 'Is required' })
   @HasContainerImage('exactly-one')
   @ValidateNested()
   @Type(() => NewContainerDto)
-  container!: NewContainerDto;
+  container?: NewContainerDto;
 
-  /** @example 1 */
-  @PositiveNumber({ required: true })
-  cpus!: number;
+  /** Optional for jobs with a `runner`. @example 1 */
+  @ValidateIf(
+    (dto: CreateJobDto) => needsCommandFields(dto) || (dto.cpus !== undefined && dto.cpus !== null),
+  )
+  @PositiveNumber({ required: true, conditionally: true })
+  cpus?: number;
 
-  /** Memory in MB. @example 128 */
-  @PositiveNumber({ required: true })
-  mem!: number;
+  /** Memory in MB. Optional for jobs with a `runner`. @example 128 */
+  @ValidateIf(
+    (dto: CreateJobDto) => needsCommandFields(dto) || (dto.mem !== undefined && dto.mem !== null),
+  )
+  @PositiveNumber({ required: true, conditionally: true })
+  mem?: number;
 }

@@ -21,6 +21,8 @@ import {
  */
 interface FieldOptions {
   readonly required: boolean;
+  /** Required only in some payloads (a @ValidateIf decides): documented as optional. */
+  readonly conditionally?: boolean;
 }
 
 const presence = ({ required }: FieldOptions) =>
@@ -39,7 +41,12 @@ export const PositiveNumber = (options: FieldOptions) =>
     presence(options),
     IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'Must be a number' }),
     IsGreaterThan(0),
-    ApiProperty({ exclusiveMinimum: true, minimum: 0, type: 'number', required: options.required }),
+    ApiProperty({
+      exclusiveMinimum: true,
+      minimum: 0,
+      type: 'number',
+      required: options.required && !options.conditionally,
+    }),
   );
 
 export const NonNegativeNumber = (options: FieldOptions) =>

@@ -112,6 +112,13 @@ export class JobResponseDto {
   /** Seconds; present when set. */
   Timeout?: number;
 
+  /**
+   * Present for jobs on a runner other than the command runner: `Kind`, then the runner's options
+   * as the runner spells them.
+   * @example { "Kind": "aws-ec2-instance", "action": "stop", "instanceIds": ["i-0abc"] }
+   */
+  Runner?: Record<string, unknown>;
+
   /** Present while the job is paused. */
   Paused?: PausedResponseDto;
 }

@@ -1,7 +1,10 @@
 import type { JobId, JobSpec } from '@rhythm/jobs';
 import type { TaskStatusUpdate } from '../../domain/task-status';
 
+/** The runner of jobs that name none: Mesos when a master is configured, otherwise local. */
 export const COMMAND_RUNNER = Symbol('COMMAND_RUNNER');
+/** Every runner of this instance, by kind. */
+export const RUNNER_REGISTRY = Symbol('RUNNER_REGISTRY');
 
 export type { TaskState, TaskStatusUpdate } from '../../domain/task-status';
 export { TERMINAL_TASK_STATES } from '../../domain/task-status';
@@ -15,6 +18,8 @@ export interface RunLaunch {
   readonly scheduledAt: Date;
   /** 1 for the first attempt of an occurrence, 2 for its first retry, … */
   readonly attempt: number;
+  /** The job's runner options (without `kind`), validated by the runner; {} for command jobs. */
+  readonly options: Readonly<Record<string, unknown>>;
 }
 
 export type TaskLogStream = 'stdout' | 'stderr';
@@ -57,3 +62,23 @@ export interface Runner {
     range?: { readonly offset?: number; readonly length?: number },
   ): Promise<TaskLog | null>;
 }
+
+/** The runners this instance has: the command runner and every registered one. */
+export interface RunnerRegistry {
+  /** Runs jobs that name no runner. */
+  commandRunner(): Runner;
+  /** The runner of a kind, or undefined when this instance has none. */
+  get(kind: string): Runner | undefined;
+  /** Every runner, the command runner included, each once. */
+  all(): readonly Runner[];
+  /**
+   * Checks a job's runner options against the schema the runner declares; returns one message per
+   * problem, each naming its field (e.g. `runner.instanceIds: must not be empty`), and the options
+   * with their keys spelled as the runner declares them (request keys match case-insensitively).
+   */
+  validate(kind: string, options: Readonly<Record<string, unknown>>): RunnerOptionsCheck;
+}
+
+export type RunnerOptionsCheck =
+  | { readonly ok: true; readonly options: Readonly<Record<string, unknown>> }
+  | { readonly ok: false; readonly problems: readonly string[] };
