@@ -21,6 +21,10 @@ export {
   type TaskHistoryRepository,
   type TaskPage,
 } from './application/ports/task-history.port';
+export {
+  SCHEDULER_STATE,
+  type SchedulerStateRepository,
+} from './application/ports/scheduler-state.port';
 export { JobsService, type PendingRun } from './application/jobs.service';
 export { JobsModule } from './jobs.module';
 export { JOBS_SETTINGS, type JobsSettings } from './jobs.settings';

@@ -2,6 +2,7 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { JobsService } from './application/jobs.service';
 import { CLOCK, SYSTEM_CLOCK } from './application/ports/clock.port';
 import { JOB_REPOSITORY } from './application/ports/job-repository.port';
+import { SCHEDULER_STATE } from './application/ports/scheduler-state.port';
 import { TASK_HISTORY } from './application/ports/task-history.port';
 import { openJobStore, type JobStore } from './infrastructure/job-store';
 import { JOBS_SETTINGS, type JobsSettings } from './jobs.settings';
@@ -37,10 +38,15 @@ export class JobsModule {
           useFactory: (store: JobStore) => store.tasks,
           inject: [JOB_STORE],
         },
+        {
+          provide: SCHEDULER_STATE,
+          useFactory: (store: JobStore) => store.state,
+          inject: [JOB_STORE],
+        },
         JobStoreCloser,
         JobsService,
       ],
-      exports: [JobsService, JOBS_SETTINGS, CLOCK, JOB_REPOSITORY, TASK_HISTORY],
+      exports: [JobsService, JOBS_SETTINGS, CLOCK, JOB_REPOSITORY, TASK_HISTORY, SCHEDULER_STATE],
     };
   }
 }

@@ -1,14 +1,17 @@
 import type { JobRepository } from '../application/ports/job-repository.port';
+import type { SchedulerStateRepository } from '../application/ports/scheduler-state.port';
 import type {
   HistoryRetention,
   TaskHistoryRepository,
 } from '../application/ports/task-history.port';
 import { EmbeddedStore } from './embedded/embedded-store';
 import { EmbeddedJobRepository } from './embedded/embedded-job.repository';
+import { EmbeddedSchedulerStateRepository } from './embedded/embedded-scheduler-state.repository';
 import { EmbeddedTaskHistoryRepository } from './embedded/embedded-task-history.repository';
 import { createRedisConnection } from './redis/redis-connection';
 import { RedisJobKeys } from './redis/redis-job-keys';
 import { RedisJobRepository } from './redis/redis-job.repository';
+import { RedisSchedulerStateRepository } from './redis/redis-scheduler-state.repository';
 import { RedisTaskHistoryRepository } from './redis/redis-task-history.repository';
 
 export type JobStoreOptions =
@@ -19,6 +22,7 @@ export type JobStoreOptions =
 export interface JobStore {
   readonly jobs: JobRepository;
   readonly tasks: TaskHistoryRepository;
+  readonly state: SchedulerStateRepository;
   close(): Promise<void>;
 }
 
@@ -32,6 +36,7 @@ export async function openJobStore(
       return {
         jobs: new EmbeddedJobRepository(store),
         tasks: new EmbeddedTaskHistoryRepository(store),
+        state: new EmbeddedSchedulerStateRepository(store),
         close: () => store.close(),
       };
     }
@@ -41,6 +46,7 @@ export async function openJobStore(
       return {
         jobs: new RedisJobRepository(redis, keys, retention),
         tasks: new RedisTaskHistoryRepository(redis, keys, retention),
+        state: new RedisSchedulerStateRepository(redis, keys),
         close: async () => {
           await redis.quit().catch(() => redis.disconnect());
         },

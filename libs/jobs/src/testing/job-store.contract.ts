@@ -1,4 +1,5 @@
 import type { JobRepository } from '../application/ports/job-repository.port';
+import type { SchedulerStateRepository } from '../application/ports/scheduler-state.port';
 import type {
   HistoryRetention,
   TaskHistoryRepository,
@@ -11,6 +12,7 @@ import { sampleJob, sampleTask, withRuntime } from './job-fixtures';
 export interface JobStoreUnderTest {
   readonly jobs: JobRepository;
   readonly tasks: TaskHistoryRepository;
+  readonly state: SchedulerStateRepository;
 }
 
 /** The retention every harness opens its store with, small enough to test. */
@@ -327,6 +329,16 @@ export function describeJobStoreContract(name: string, harness: () => JobStoreHa
       expect(await store.tasks.list(job.jobId)).toEqual([]);
       expect(await store.jobs.listDue(at('2030-01-01T00:00:00Z'), 10)).toEqual([]);
       expect(await store.jobs.delete(job.jobId)).toBe(false);
+    });
+
+    it('keeps scheduler state across a restart, and removes a value set to null', async () => {
+      expect(await store.state.get('mesos.frameworkId')).toBeNull();
+      await store.state.set('mesos.frameworkId', 'f-1');
+      await store.state.set('other', 'x');
+      await store.state.set('other', null);
+      store = await h.reopen();
+      expect(await store.state.get('mesos.frameworkId')).toBe('f-1');
+      expect(await store.state.get('other')).toBeNull();
     });
 
     it('keeps everything across a restart', async () => {

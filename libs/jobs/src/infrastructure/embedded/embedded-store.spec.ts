@@ -15,6 +15,7 @@ import {
   type JobStoreUnderTest,
 } from '../../testing/job-store.contract';
 import { EmbeddedJobRepository } from './embedded-job.repository';
+import { EmbeddedSchedulerStateRepository } from './embedded-scheduler-state.repository';
 import { EmbeddedStore, type EmbeddedStoreOptions } from './embedded-store';
 import { EmbeddedTaskHistoryRepository } from './embedded-task-history.repository';
 
@@ -29,6 +30,7 @@ function repositories(store: EmbeddedStore): JobStoreUnderTest & { store: Embedd
   return {
     store,
     jobs: new EmbeddedJobRepository(store),
+    state: new EmbeddedSchedulerStateRepository(store),
     tasks: new EmbeddedTaskHistoryRepository(store),
   };
 }

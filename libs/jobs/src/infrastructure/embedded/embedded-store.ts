@@ -325,6 +325,19 @@ export class EmbeddedStore {
     for (const p of batch) p.resolve();
   }
 
+  /** A small file beside the journal (not journaled): null when it was never written. */
+  async readSideFile(name: string): Promise<string | null> {
+    return (await readIfExists(path.join(this.dir, name)))?.toString('utf8') ?? null;
+  }
+
+  /** Replaces a small file beside the journal atomically and durably (fsync, rename, fsync dir). */
+  async writeSideFile(name: string, text: string): Promise<void> {
+    const tmp = path.join(this.dir, `${name}.tmp`);
+    await writeFileDurably(tmp, text);
+    await fsp.rename(tmp, path.join(this.dir, name));
+    await fsyncDirectory(this.dir);
+  }
+
   private needsCompaction(): boolean {
     return this.journalLines > Math.max(this.compactAfter, this.state.size);
   }

@@ -52,6 +52,11 @@ export class RedisJobKeys {
     return `${this.prefix}leader:epoch`;
   }
 
+  /** Hash: name → value of what the leader keeps across terms (e.g. the Mesos framework ID). */
+  get schedulerState(): string {
+    return `${this.prefix}state`;
+  }
+
   /** Sorted set per job: `<16-digit seq>:<task JSON>` scored by end time (ms). */
   tasks(jobId: JobId): string {
     return this.tasksOf(jobKey(jobId));

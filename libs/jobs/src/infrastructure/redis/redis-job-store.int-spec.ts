@@ -10,6 +10,7 @@ import {
 import { createRedisConnection } from './redis-connection';
 import { RedisJobKeys } from './redis-job-keys';
 import { RedisJobRepository } from './redis-job.repository';
+import { RedisSchedulerStateRepository } from './redis-scheduler-state.repository';
 import { RedisTaskHistoryRepository } from './redis-task-history.repository';
 
 let server: RedisServer;
@@ -27,6 +28,7 @@ const KEYS = new RedisJobKeys('rhythm:');
 function openStore(client: Redis): JobStoreUnderTest {
   return {
     jobs: new RedisJobRepository(client, KEYS, CONTRACT_RETENTION),
+    state: new RedisSchedulerStateRepository(client, KEYS),
     tasks: new RedisTaskHistoryRepository(client, KEYS, CONTRACT_RETENTION),
   };
 }
@@ -63,6 +65,17 @@ describe('RedisJobRepository', () => {
 
   afterEach(() => {
     client.disconnect();
+  });
+
+  it('refuses a fenced scheduler-state write from a term older than the stored epoch', async () => {
+    const state = new RedisSchedulerStateRepository(client, KEYS);
+    await client.set(KEYS.leaderEpoch, '7');
+    await expect(state.set('mesos.frameworkId', 'old', { epoch: 6 })).rejects.toMatchObject({
+      code: JobsErrorCode.STALE_FENCE,
+    });
+    expect(await state.get('mesos.frameworkId')).toBeNull();
+    await state.set('mesos.frameworkId', 'new', { epoch: 7 });
+    expect(await state.get('mesos.frameworkId')).toBe('new');
   });
 
   it('refuses a fenced write from a term older than the stored epoch, and accepts the current one', async () => {
