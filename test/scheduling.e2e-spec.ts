@@ -142,6 +142,41 @@ describe.each<StoreKind>(['embedded', 'redis'])(
       });
     });
 
+    it('kills a run on request, records it as killed, and refuses to kill what is not running', async () => {
+      await createJob('killable', { cmd: 'sleep 30', maxretries: 2 });
+      await request(http).post('/api/v1/jobs/g/p/killable/run');
+      const taskId = await waitFor(async () => {
+        const job = (await request(http).get('/api/v1/jobs/g/p/killable')).body as {
+          State: string;
+          CurrentTaskID: string;
+        };
+        return job.State === 'Running' && job.CurrentTaskID;
+      }, 'a running run');
+      const killed = await request(http).post(`/api/v1/jobs/g/p/killable/tasks/${taskId}/kill`);
+      expect(killed.status).toBe(204);
+      const [task] = await waitForTasks('killable', 1);
+      expect(task).toMatchObject({
+        TaskID: taskId,
+        State: 'Killed',
+        Message: 'killed on request',
+        Reason: 'KILLED_ON_REQUEST',
+        Source: 'SCHEDULER',
+      });
+      // A run killed on request is not retried.
+      const job = (await request(http).get('/api/v1/jobs/g/p/killable')).body as {
+        CurrentTaskID: string;
+        Retries: number;
+      };
+      expect(job.CurrentTaskID).toBe('');
+      const queue = (await request(http).get('/api/v1/queue')).body as Array<{ ID: string }>;
+      expect(queue.map((pending) => pending.ID)).not.toContain('killable');
+      const again = await request(http).post(`/api/v1/jobs/g/p/killable/tasks/${taskId}/kill`);
+      expect(again.status).toBe(409);
+      expect(again.body).toEqual({ Errors: ['Task is not running'] });
+      const missing = await request(http).post(`/api/v1/jobs/g/p/nojob/tasks/${taskId}/kill`);
+      expect(missing.status).toBe(404);
+    });
+
     it('never runs a job twice at once: a run-now during a run waits for its end', async () => {
       await createJob('serial', { cmd: 'sleep 0.5' });
       await request(http).post('/api/v1/jobs/g/p/serial/run');

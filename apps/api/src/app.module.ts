@@ -8,14 +8,17 @@ import {
 import { APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AuthzModule } from '@rhythm/authz';
 import { JobsModule } from '@rhythm/jobs';
-import { RunnersModule } from '@rhythm/runners';
+import { MesosModule, MesosRunner } from '@rhythm/mesos-adapter';
+import { RunnersModule, SecretsModule } from '@rhythm/runners';
 import {
   DEFAULT_SCHEDULING_SETTINGS,
   SchedulingModule,
   type LeaderElectionOptions,
 } from '@rhythm/scheduling';
+import { mesosRunnerOptions } from './config/mesos-runner-options';
 import { RHYTHM_CONFIG, type RhythmConfig } from './config/rhythm-config';
 import { AccessGuard } from './auth/access.guard';
+import { ClusterController } from './cluster/cluster.controller';
 import { HealthController } from './health/health.controller';
 import { RawBodyMiddleware } from './http/raw-body.middleware';
 import { RequestValidationPipe } from './http/request-validation.pipe';
@@ -57,9 +60,12 @@ export class AppModule implements NestModule {
         }),
         AuthzModule.forRoot({ backend: config.api.auth, cacheTtlMs: config.api.authCacheTtlMs }),
         MetricsModule,
+        SecretsModule.forRoot(config.secrets ?? { backend: 'environment' }),
         RunnersModule.forRoot({
           local: { logDir: config.runners.logDir, logMaxAgeMs: scheduling.historyMaxAgeMs },
+          ...(config.mesos ? { commandRunner: MesosRunner } : {}),
         }),
+        ...(config.mesos ? [MesosModule.forRoot(mesosRunnerOptions(config.mesos))] : []),
         SchedulingModule.forRoot({
           election,
           settings: {
@@ -70,7 +76,7 @@ export class AppModule implements NestModule {
         }),
         ...(extensions.modules ?? []),
       ],
-      controllers: [JobsController, QueueController, HealthController],
+      controllers: [JobsController, QueueController, HealthController, ClusterController],
       providers: [
         { provide: RHYTHM_CONFIG, useValue: config },
         { provide: APP_PIPE, useClass: RequestValidationPipe },

@@ -16,6 +16,7 @@ export { resolveJobSecrets } from './secrets/resolve-job-secrets';
 export {
   EnvironmentSecretStore,
   secretVariableName,
+  withoutSecretVariables,
   type EnvironmentSecretStoreOptions,
 } from './secrets/environment-secret-store';
 export {

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_GROUP_FILTER, isAccessLevel, parseTokensFile, type Acl } from '@rhythm/authz';
+import { num, section, str, strings, type Env, type Section } from './config-section';
 import type { AuthConfig } from './rhythm-config';
-
-type Env = Readonly<Record<string, string | undefined>>;
-type Section = Readonly<Record<string, unknown>>;
 
 const BACKENDS = ['none', 'gitlab', 'ldap', 'tokens'] as const;
 
@@ -99,22 +97,4 @@ function aclMap(value: unknown, name: string, problems: string[]): Record<string
     out[who] = acl;
   }
   return out;
-}
-
-function section(value: unknown): Section {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Section)
-    : {};
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-function num(value: unknown): number | undefined {
-  return typeof value === 'number' ? value : undefined;
-}
-
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }

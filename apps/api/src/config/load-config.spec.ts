@@ -53,6 +53,8 @@ describe(loadConfig.name, () => {
         historyMaxPerJob: 1000,
       },
       runners: { logDir: 'data/logs' },
+      secrets: { backend: 'environment' },
+      mesos: null,
       logging: { level: 'info' },
     });
   });
@@ -240,6 +242,179 @@ describe(loadConfig.name, () => {
   it('needs both TLS files or neither', () => {
     expect(problems(() => loadConfig({ RHYTHM_TLS_CERT_FILE: '/c.pem' }, [], '1'))).toEqual([
       'TLS needs both a certificate file and a key file (api.certfile and api.keyfile)',
+    ]);
+  });
+});
+
+describe('loadConfig: the secrets section', () => {
+  const TOKEN = 's.config-test-token';
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rhythm-config-secrets-'));
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function withFile(secrets: unknown): string[] {
+    const path = join(dir, 'config.json');
+    writeFileSync(path, JSON.stringify({ secrets }));
+    return ['--config', path];
+  }
+
+  function problemsOf(env: Record<string, string>, argv: string[] = []): string[] {
+    try {
+      loadConfig(env, argv, '1');
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+    throw new Error('expected a ConfigError');
+  }
+
+  it("reads the original file's vault keys, defaulting to KV v1, root secret/rhythm/ and 5 s", () => {
+    const argv = withFile({
+      Backend: 'vault',
+      Vault: { Addr: 'https://vault:8200', Token: TOKEN, CACert: '/etc/vault-ca.pem' },
+    });
+    expect(loadConfig({}, argv, '1').secrets).toEqual({
+      backend: 'vault',
+      addr: 'https://vault:8200',
+      token: TOKEN,
+      root: 'secret/rhythm/',
+      kvVersion: 1,
+      timeoutMs: 5000,
+      caFile: '/etc/vault-ca.pem',
+    });
+    const tuned = withFile({
+      backend: 'vault',
+      vault: { addr: 'http://v:1', token: TOKEN, root: 'kv/', kvversion: 2, timeout: 250 },
+    });
+    expect(loadConfig({}, tuned, '1').secrets).toMatchObject({
+      root: 'kv/',
+      kvVersion: 2,
+      timeoutMs: 250,
+    });
+  });
+
+  it("bounds reads by the default timeout where the original's 0 meant none", () => {
+    const argv = withFile({ backend: 'vault', vault: { addr: 'http://v:1', timeout: 0 } });
+    expect(loadConfig({ VAULT_TOKEN: TOKEN }, argv, '1').secrets).toMatchObject({
+      timeoutMs: 5000,
+    });
+  });
+
+  it('lets RHYTHM_* variables win over the file, and the file over VAULT_ADDR and VAULT_TOKEN', () => {
+    const argv = withFile({
+      backend: 'vault',
+      vault: { addr: 'http://file:1', token: 'file-tok' },
+    });
+    const vaultEnv = { VAULT_ADDR: 'http://vault-env:1', VAULT_TOKEN: 'vault-env-tok' };
+    expect(loadConfig(vaultEnv, argv, '1').secrets).toMatchObject({
+      addr: 'http://file:1',
+      token: 'file-tok',
+    });
+    expect(
+      loadConfig(
+        { ...vaultEnv, RHYTHM_VAULT_ADDR: 'https://r:1', RHYTHM_VAULT_TOKEN: 'r-tok' },
+        argv,
+        '1',
+      ).secrets,
+    ).toMatchObject({ addr: 'https://r:1', token: 'r-tok' });
+    expect(
+      loadConfig(
+        { ...vaultEnv, RHYTHM_SECRETS_BACKEND: 'vault' },
+        withFile({ vault: { addr: '' } }),
+        '1',
+      ).secrets,
+    ).toMatchObject({ addr: 'http://vault-env:1', token: 'vault-env-tok' });
+  });
+
+  it('reads every variable', () => {
+    expect(
+      loadConfig(
+        {
+          RHYTHM_SECRETS_BACKEND: 'vault',
+          RHYTHM_VAULT_ADDR: 'https://vault:8200',
+          VAULT_TOKEN: TOKEN,
+          RHYTHM_VAULT_ROOT: 'team/rhythm/',
+          RHYTHM_VAULT_KV_VERSION: '2',
+          RHYTHM_VAULT_TIMEOUT_MS: '1500',
+          RHYTHM_VAULT_CACERT: '/ca.pem',
+        },
+        [],
+        '1',
+      ).secrets,
+    ).toEqual({
+      backend: 'vault',
+      addr: 'https://vault:8200',
+      token: TOKEN,
+      root: 'team/rhythm/',
+      kvVersion: 2,
+      timeoutMs: 1500,
+      caFile: '/ca.pem',
+    });
+    expect(loadConfig({ RHYTHM_SECRETS_DIR: '/run/secrets' }, [], '1').secrets).toEqual({
+      backend: 'environment',
+      dir: '/run/secrets',
+    });
+  });
+
+  it("reads the original's none backend, and secrets.dir, as the environment backend", () => {
+    expect(loadConfig({}, withFile({ backend: 'none' }), '1').secrets).toEqual({
+      backend: 'environment',
+    });
+    expect(
+      loadConfig({}, withFile({ backend: 'environment', dir: '/srv/secrets' }), '1').secrets,
+    ).toEqual({ backend: 'environment', dir: '/srv/secrets' });
+  });
+
+  it('reports every problem of the section at start-up, never the token', () => {
+    expect(problemsOf({ RHYTHM_SECRETS_BACKEND: 'aws' })).toEqual([
+      "secrets backend 'aws' must be 'environment' or 'vault'",
+    ]);
+    expect(problemsOf({ RHYTHM_SECRETS_BACKEND: 'vault' })).toEqual([
+      'secrets.vault.addr (RHYTHM_VAULT_ADDR or VAULT_ADDR) is required for the vault backend',
+      'secrets.vault.token (RHYTHM_VAULT_TOKEN or VAULT_TOKEN) is required for the vault backend',
+    ]);
+    const bad = problemsOf({
+      RHYTHM_SECRETS_BACKEND: 'vault',
+      RHYTHM_VAULT_ADDR: 'vault:8200',
+      RHYTHM_VAULT_TOKEN: TOKEN,
+      RHYTHM_VAULT_ROOT: 'secret/../other',
+      RHYTHM_VAULT_KV_VERSION: '3',
+      RHYTHM_VAULT_TIMEOUT_MS: '-5',
+    });
+    expect(bad).toEqual([
+      "Vault address 'vault:8200' must be an http:// or https:// URL",
+      "Vault root 'secret/../other' must be a path like secret/rhythm/",
+      "RHYTHM_VAULT_KV_VERSION '3' must be 1 or 2",
+      "RHYTHM_VAULT_TIMEOUT_MS '-5' must be a whole number of milliseconds",
+    ]);
+    expect(bad.join('\n')).not.toContain(TOKEN);
+    expect(
+      problemsOf({
+        RHYTHM_SECRETS_BACKEND: 'vault',
+        RHYTHM_VAULT_ADDR: 'http://vault:8200',
+        VAULT_TOKEN: TOKEN,
+        RHYTHM_VAULT_CACERT: '/ca.pem',
+        RHYTHM_VAULT_ROOT: '/',
+      }),
+    ).toEqual([
+      'secrets.vault.cacert (RHYTHM_VAULT_CACERT) needs an https:// Vault address',
+      "Vault root '/' must be a path like secret/rhythm/",
+    ]);
+    expect(
+      problemsOf(
+        {},
+        withFile({ backend: 'vault', vault: { addr: 'http://v:1', token: 7, kvversion: '2' } }),
+      ),
+    ).toEqual([
+      'secrets.vault.token must be a string',
+      'secrets.vault.kvversion must be a number',
+      'secrets.vault.token (RHYTHM_VAULT_TOKEN or VAULT_TOKEN) is required for the vault backend',
     ]);
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isValidTimezone } from '@rhythm/jobs';
 import { authConfig } from './auth-config';
+import { mesosConfig } from './mesos-config';
 import type { LogLevel, RhythmConfig } from './rhythm-config';
 
 export class ConfigError extends Error {
@@ -137,6 +138,8 @@ export function loadConfig(env: Env, argv: readonly string[], version: string): 
       'runners.local.logdir',
     ) ??
     join(storage.kind === 'embedded' ? storage.dataDir : './data', 'logs');
+  const secrets = secretsOptions(env, section(file, 'secrets'), problems);
+  const mesos = mesosConfig(env, section(file, 'mesos'), problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     version,
@@ -144,6 +147,8 @@ export function loadConfig(env: Env, argv: readonly string[], version: string): 
     storage,
     scheduling,
     runners: { logDir },
+    secrets,
+    mesos,
     logging: { level },
   };
 }
@@ -178,6 +183,84 @@ function storageOptions(env: Env, file: FileSection, problems: string[]): Rhythm
       problems.push(`storage backend '${backend}' must be 'embedded' or 'redis'`);
       return { kind: 'embedded', dataDir: './data' };
   }
+}
+
+type SecretsConfig = NonNullable<RhythmConfig['secrets']>;
+
+/**
+ * The `secrets` section. RHYTHM_* variables win over the file, and Vault's own VAULT_ADDR and
+ * VAULT_TOKEN fill in what neither sets. The original's `none` backend handed jobs the secret's
+ * path as its value; it now means `environment`, which reads real values or fails the run.
+ */
+function secretsOptions(env: Env, file: FileSection, problems: string[]): SecretsConfig {
+  const backend =
+    env.RHYTHM_SECRETS_BACKEND ??
+    stringAt(file, 'backend', problems, 'secrets.backend') ??
+    'environment';
+  switch (backend) {
+    case 'none':
+    case 'environment': {
+      // An empty string in the file counts as unset, as the original's defaults were empty strings.
+      const dir =
+        env.RHYTHM_SECRETS_DIR ?? (stringAt(file, 'dir', problems, 'secrets.dir') || undefined);
+      return dir ? { backend: 'environment', dir } : { backend: 'environment' };
+    }
+    case 'vault':
+      return vaultOptions(env, section(file, 'vault'), problems);
+    default:
+      problems.push(`secrets backend '${backend}' must be 'environment' or 'vault'`);
+      return { backend: 'environment' };
+  }
+}
+
+function vaultOptions(env: Env, vault: FileSection, problems: string[]): SecretsConfig {
+  const text = (key: string) => stringAt(vault, key, problems, `secrets.vault.${key}`) || undefined;
+  const number = (key: string) => numberAt(vault, key, problems, `secrets.vault.${key}`);
+  const addr = env.RHYTHM_VAULT_ADDR ?? text('addr') ?? env.VAULT_ADDR ?? '';
+  const token = env.RHYTHM_VAULT_TOKEN ?? text('token') ?? env.VAULT_TOKEN ?? '';
+  const root = env.RHYTHM_VAULT_ROOT ?? text('root') ?? 'secret/rhythm/';
+  const caFile = env.RHYTHM_VAULT_CACERT ?? text('cacert');
+  const kv = env.RHYTHM_VAULT_KV_VERSION ?? number('kvversion');
+  const timeout = env.RHYTHM_VAULT_TIMEOUT_MS ?? number('timeout');
+
+  const protocol = URL.canParse(addr) ? new URL(addr).protocol : '';
+  if (addr === '') {
+    problems.push(
+      'secrets.vault.addr (RHYTHM_VAULT_ADDR or VAULT_ADDR) is required for the vault backend',
+    );
+  } else if (protocol !== 'http:' && protocol !== 'https:') {
+    problems.push(`Vault address '${addr}' must be an http:// or https:// URL`);
+  } else if (caFile !== undefined && protocol !== 'https:') {
+    problems.push('secrets.vault.cacert (RHYTHM_VAULT_CACERT) needs an https:// Vault address');
+  }
+  // Only whether it is set: the token itself never goes into a message.
+  if (token === '') {
+    problems.push(
+      'secrets.vault.token (RHYTHM_VAULT_TOKEN or VAULT_TOKEN) is required for the vault backend',
+    );
+  }
+  const segments = root.replace(/^\/+|\/+$/g, '').split('/');
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+    problems.push(`Vault root '${root}' must be a path like secret/rhythm/`);
+  }
+  const kvVersion = kv === undefined ? 1 : Number(kv);
+  if (kvVersion !== 1 && kvVersion !== 2) {
+    problems.push(`RHYTHM_VAULT_KV_VERSION '${kv}' must be 1 or 2`);
+  }
+  // 0 was the original's default and meant no timeout; a read is now always bounded.
+  const timeoutMs = timeout === undefined || Number(timeout) === 0 ? 5000 : Number(timeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+    problems.push(`RHYTHM_VAULT_TIMEOUT_MS '${timeout}' must be a whole number of milliseconds`);
+  }
+  return {
+    backend: 'vault',
+    addr,
+    token,
+    root,
+    kvVersion: kvVersion === 2 ? 2 : 1,
+    timeoutMs,
+    ...(caFile ? { caFile } : {}),
+  };
 }
 
 function configPath(env: Env, argv: readonly string[]): string | undefined {

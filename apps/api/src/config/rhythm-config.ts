@@ -1,5 +1,7 @@
+import type { MesosConfig } from './mesos-config';
 import type { AuthorizerBackendOptions } from '@rhythm/authz';
 import type { JobStoreOptions } from '@rhythm/jobs';
+import type { SecretsOptions } from '@rhythm/runners';
 
 export const RHYTHM_CONFIG = Symbol('RHYTHM_CONFIG');
 
@@ -39,5 +41,12 @@ export interface RhythmConfig {
     /** Where the local process runner keeps the output of runs. */
     readonly logDir: string;
   };
+  /**
+   * Where jobs' secrets are read at launch (`secrets` in the original config file). loadConfig
+   * always sets it; absent (hand-built configs) means the environment backend without a directory.
+   */
+  readonly secrets?: SecretsOptions;
+  /** The Mesos cluster command jobs run on; absent or null: they run as local processes. */
+  readonly mesos?: MesosConfig | null;
   readonly logging: { readonly level: LogLevel };
 }

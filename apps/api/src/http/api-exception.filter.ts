@@ -118,6 +118,7 @@ function jobsStatus(code: JobsErrorCode): number {
     case JobsErrorCode.TASK_NOT_FOUND:
       return HttpStatus.NOT_FOUND;
     case JobsErrorCode.JOB_PAUSED:
+    case JobsErrorCode.TASK_NOT_RUNNING:
       return HttpStatus.CONFLICT;
     case JobsErrorCode.JOB_ALREADY_EXISTS:
       return HttpStatus.CONFLICT;

@@ -20,7 +20,7 @@ import {
 } from '@nestjs/swagger';
 import { AccessService, type Credentials } from '@rhythm/authz';
 import { JobsService, type Job } from '@rhythm/jobs';
-import { TaskLogsService } from '@rhythm/scheduling';
+import { SchedulerService, TaskLogsService } from '@rhythm/scheduling';
 import type { Response } from 'express';
 import { Access, Caller } from '../auth/access.decorator';
 import { ApiErrors } from '../http/api-responses.decorator';
@@ -41,6 +41,7 @@ export class JobsController {
     private readonly logs: TaskLogsService,
     private readonly access: AccessService,
     private readonly runners: JobRunnerValidator,
+    private readonly scheduler: SchedulerService,
   ) {}
 
   @Get()
@@ -174,6 +175,24 @@ export class JobsController {
     const { tasks, total } = await this.jobs.listTasks(path, query.limit, query.offset);
     response.setHeader('X-Total-Count', String(total));
     return tasks.map(presentTask);
+  }
+
+  @Post(':group/:project/:id/tasks/:taskId/kill')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    summary: 'Kill a running run',
+    description:
+      'The run ends as Killed with the message `killed on request`; it is not retried. Any ' +
+      'instance takes the request and the leader kills the task. 409 when the task is not the ' +
+      "job's current run.",
+  })
+  @ApiNoContentResponse({ description: 'Kill requested' })
+  @ApiErrors(400, 404, 409)
+  @Access({ on: 'path', level: 'readwrite' })
+  async killTask(@Param() path: TaskPathDto): Promise<void> {
+    const jobId = { group: path.group, project: path.project, id: path.id };
+    await this.jobs.requestKill(jobId, path.taskId);
+    this.scheduler.poke();
   }
 
   @Get(':group/:project/:id/tasks/:taskId/logs')

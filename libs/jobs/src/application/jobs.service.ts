@@ -92,6 +92,25 @@ export class JobsService {
     });
   }
 
+  /**
+   * Asks for the job's current run to be killed. Any instance may take the request: it is stored,
+   * and the leader kills the task at its next look at the job (at once when it is this instance).
+   * Killing a run already being killed changes nothing.
+   */
+  async requestKill(jobId: JobId, taskId: string): Promise<void> {
+    await this.jobs.update(jobId, (job) => {
+      const run = job.runtime.run;
+      if (!run || run.taskId !== taskId) throw JobsError.taskNotRunning();
+      if (run.killReason !== null || run.killRequestedAt) return null;
+      return {
+        job: {
+          ...job,
+          runtime: { ...job.runtime, run: { ...run, killRequestedAt: this.clock.now() } },
+        },
+      };
+    });
+  }
+
   /** Stops the job from starting runs (a run in flight continues), until resumed or `until`. */
   async pause(jobId: JobId, until: Date | null): Promise<Job> {
     const now = this.clock.now();

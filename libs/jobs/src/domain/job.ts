@@ -90,6 +90,8 @@ export interface ActiveRun extends Occurrence {
   readonly deadline: Date | null;
   /** Set once the scheduler asked the runner to kill it (timeout or user request). */
   readonly killReason: string | null;
+  /** A user asked to kill the run (through any instance); the leader acts on it. */
+  readonly killRequestedAt?: Date | null;
 }
 
 /** A failed occurrence waiting for its next attempt. */
@@ -172,7 +174,12 @@ export function nextFireAfter(spec: JobSpec, instant: Date, defaultTimezone: str
  * its queued, retry and cron occurrences. Null: nothing to do until something changes it.
  */
 export function dueAt(runtime: JobRuntime): Date | null {
-  if (runtime.run) return runtime.run.killReason === null ? runtime.run.deadline : null;
+  if (runtime.run) {
+    const { killReason, deadline, killRequestedAt } = runtime.run;
+    if (killReason !== null) return null;
+    if (killRequestedAt && (!deadline || killRequestedAt < deadline)) return killRequestedAt;
+    return deadline;
+  }
   if (runtime.paused) return runtime.paused.until;
   const candidates = [runtime.queue[0]?.scheduledAt, runtime.retry?.dueAt, runtime.nextFireAt];
   let earliest: Date | null = null;

@@ -5,6 +5,7 @@ export enum JobsErrorCode {
   STORE_UNAVAILABLE = 'STORE_UNAVAILABLE',
   JOB_PAUSED = 'JOB_PAUSED',
   TASK_NOT_FOUND = 'TASK_NOT_FOUND',
+  TASK_NOT_RUNNING = 'TASK_NOT_RUNNING',
   /** A write from a leadership term that a newer term has replaced. */
   STALE_FENCE = 'STALE_FENCE',
 }
@@ -38,6 +39,10 @@ export class JobsError extends Error {
 
   static taskNotFound(): JobsError {
     return new JobsError(JobsErrorCode.TASK_NOT_FOUND, ['Task not found']);
+  }
+
+  static taskNotRunning(): JobsError {
+    return new JobsError(JobsErrorCode.TASK_NOT_RUNNING, ['Task is not running']);
   }
 
   static staleFence(epoch: number): JobsError {

@@ -22,7 +22,13 @@ export function decodeJob(jobId: JobId, spec: string, runtime: string): Job {
 }
 
 type Stored<T> = {
-  [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K];
+  [K in keyof T]-?: T[K] extends Date
+    ? string
+    : T[K] extends Date | null
+      ? string | null
+      : T[K] extends Date | null | undefined
+        ? string | null | undefined
+        : T[K];
 };
 type StoredOccurrence = Stored<Occurrence>;
 
@@ -57,6 +63,7 @@ export function decodeRuntime(text: string): JobRuntime {
           ...decodeOccurrence(stored.run),
           launchedAt: new Date(stored.run.launchedAt),
           deadline: date(stored.run.deadline),
+          killRequestedAt: date(stored.run.killRequestedAt),
         }
       : null,
     paused: stored.paused

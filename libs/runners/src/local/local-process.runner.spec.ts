@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { JobSpec } from '@rhythm/jobs';
 import type { RunLaunch, TaskStatusUpdate } from '@rhythm/scheduling';
+import { EnvironmentSecretStore, secretVariableName } from '../secrets/environment-secret-store';
 import { LocalProcessRunner, type LocalProcessRunnerOptions } from './local-process.runner';
 
 const TERMINAL = new Set(['Finished', 'Failed', 'Killed', 'Lost']);
@@ -184,6 +185,35 @@ describe('LocalProcessRunner', () => {
       'job',
       '',
     ]);
+  });
+
+  it("gives the task its job's secrets, and no other secret of the runner's environment", async () => {
+    const jobId = { group: 'grp', project: 'proj', id: 'job' };
+    const own = secretVariableName(jobId, 'db/password') ?? 'missing';
+    const other = secretVariableName({ ...jobId, project: 'other' }, 'db/password') ?? 'missing';
+    const env = { PATH: process.env.PATH, [own]: 's3cret', [other]: 'not-yours', VAULT_TOKEN: 't' };
+    const runner = new LocalProcessRunner(
+      { logDir, killGraceMs: 2000, env },
+      new EnvironmentSecretStore({ env }),
+    );
+    runner.onUpdate((update) => updates.push(update));
+    runners.push(runner);
+    const { taskId, end } = await run(runner, {
+      cmd: `printf "%s|%s|%s|%s\\n" "$DB_PASSWORD" "\${${own}:-}" "\${${other}:-}" "\${VAULT_TOKEN:-}"`,
+      secrets: { DB_PASSWORD: 'db/password' },
+    });
+    expect(end.state).toBe('Finished');
+    expect((await runner.readLogs(taskId, 'stdout'))?.data).toBe('s3cret|||\n');
+  });
+
+  it('fails the launch with the reason when a secret cannot be read, without the value', async () => {
+    const runner = new LocalProcessRunner(
+      { logDir, killGraceMs: 2000, env: { PATH: process.env.PATH } },
+      new EnvironmentSecretStore({ env: {} }),
+    );
+    await expect(
+      runner.launch(launchOf({ cmd: 'true', secrets: { DB_PASSWORD: 'db/password' } })),
+    ).rejects.toThrow(/^Reading secret failed for DB_PASSWORD: secret not found: db\/password/);
   });
 
   it('runs a command without a shell, passing the arguments as they are', async () => {

@@ -4,7 +4,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { JobId } from '@rhythm/jobs';
 import type {
   RunLaunch,
@@ -15,6 +15,9 @@ import type {
   TaskStatusUpdate,
 } from '@rhythm/scheduling';
 import { RhythmRunner } from '../registry/rhythm-runner.decorator';
+import { withoutSecretVariables } from '../secrets/environment-secret-store';
+import { resolveJobSecrets } from '../secrets/resolve-job-secrets';
+import { SECRET_STORE, type SecretStore } from '../secrets/secret-store.port';
 import { TailBuffer } from './tail-buffer';
 
 const execFileAsync = promisify(execFile);
@@ -119,7 +122,10 @@ export class LocalProcessRunner implements Runner {
   private readonly persisting = new Set<Promise<void>>();
   private closed = false;
 
-  constructor(@Inject(LOCAL_RUNNER_OPTIONS) options: LocalProcessRunnerOptions) {
+  constructor(
+    @Inject(LOCAL_RUNNER_OPTIONS) options: LocalProcessRunnerOptions,
+    @Optional() @Inject(SECRET_STORE) private readonly secrets?: SecretStore,
+  ) {
     const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     const keepBytes = options.keepBytes ?? DEFAULT_KEEP_BYTES;
     if (!Number.isFinite(killGraceMs) || killGraceMs < 0) {
@@ -131,7 +137,8 @@ export class LocalProcessRunner implements Runner {
     this.logDir = options.logDir;
     this.killGraceMs = killGraceMs;
     this.keepBytes = keepBytes;
-    this.baseEnv = options.env ?? process.env;
+    // Tasks get no other project's secrets, nor the Vault token, from this process's environment.
+    this.baseEnv = withoutSecretVariables(options.env ?? process.env);
   }
 
   onUpdate(listener: (update: TaskStatusUpdate) => void): void {
@@ -142,9 +149,14 @@ export class LocalProcessRunner implements Runner {
     const { taskId, spec } = run;
     this.assertLaunchable(taskId);
     // Computed before the task is accepted: an invalid scheduledAt is the caller's error.
+    // A secret that cannot be read rejects the launch: the run is recorded failed with the reason.
+    const secrets = this.secrets
+      ? await resolveJobSecrets(this.secrets, run.jobId, spec.secrets)
+      : {};
     const env: NodeJS.ProcessEnv = {
       ...this.baseEnv,
       ...spec.env,
+      ...secrets,
       RHYTHM_TASK_ID: taskId,
       RHYTHM_SCHEDULED_TIME: run.scheduledAt.toISOString(),
     };

@@ -75,9 +75,13 @@ export function decideDue(job: Job, ctx: SchedulingContext): DueDecision | null 
   };
 }
 
+/** A user's kill request, or the run's timeout, has come: kill it (once). */
 function decideTimeout(job: Job, run: ActiveRun, now: Date): DueDecision | null {
-  if (!run.deadline || run.deadline > now || run.killReason !== null) return null;
-  const reason = `timed out after ${job.timeoutSeconds ?? 0} s`;
+  if (run.killReason !== null) return null;
+  const requested = run.killRequestedAt && run.killRequestedAt <= now;
+  const timedOut = run.deadline && run.deadline <= now;
+  if (!requested && !timedOut) return null;
+  const reason = requested ? KILLED_ON_REQUEST : `timed out after ${job.timeoutSeconds ?? 0} s`;
   const runtime: JobRuntime = { ...job.runtime, run: { ...run, killReason: reason } };
   return {
     job: { ...job, runtime },
@@ -87,6 +91,9 @@ function decideTimeout(job: Job, run: ActiveRun, now: Date): DueDecision | null 
     skipped: [],
   };
 }
+
+/** The kill reason of a run killed because a user asked. */
+export const KILLED_ON_REQUEST = 'killed on request';
 
 function startNext(
   job: Job,

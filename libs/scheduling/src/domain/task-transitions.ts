@@ -1,5 +1,6 @@
 import type { ActiveRun, Job, JobState, PendingRetry, TaskOutcome, TaskRecord } from '@rhythm/jobs';
 import { DEFAULT_RETRY_BACKOFF } from '@rhythm/jobs';
+import { KILLED_ON_REQUEST } from './run-decisions';
 import type { TaskStatusUpdate } from './task-status';
 
 /** The job's state for each non-terminal task state; a task only ever moves forward. */
@@ -49,7 +50,9 @@ export function applyTaskUpdate(
   const outcome = outcomeOf(update, run);
   const record = taskRecord(update, run, outcome, job.runtime.currentAgentId, now);
   const finished = outcome === 'Finished';
-  const retry = finished ? null : nextRetry(job, run, now);
+  // A user who kills a run wants it stopped, not started again.
+  const killedOnRequest = update.state === 'Killed' && run.killReason === KILLED_ON_REQUEST;
+  const retry = finished || killedOnRequest ? null : nextRetry(job, run, now);
   return {
     job: {
       ...job,
@@ -96,7 +99,9 @@ function taskRecord(
   now: Date,
 ): TaskRecord {
   const success = outcome === 'Finished';
-  const timedOut = outcome === 'Failed' && update.state === 'Killed' && run.killReason !== null;
+  // Killed because the scheduler asked: for its timeout (a failure) or on a user's request.
+  const killedByScheduler = update.state === 'Killed' && run.killReason !== null;
+  const timedOut = outcome === 'Failed' && killedByScheduler;
   return {
     start: run.launchedAt,
     end: update.at ?? now,
@@ -108,11 +113,17 @@ function taskRecord(
     // Message, Reason and Source are empty exactly for successful runs, as clients expect.
     message: success
       ? ''
-      : timedOut
+      : killedByScheduler
         ? (run.killReason ?? '')
         : update.message || `Task ${outcome.toLowerCase()}`,
-    reason: success ? '' : timedOut ? 'TIMEOUT' : update.reason || `TASK_${outcome.toUpperCase()}`,
-    source: success ? '' : timedOut ? 'SCHEDULER' : update.source || 'RUNNER',
+    reason: success
+      ? ''
+      : timedOut
+        ? 'TIMEOUT'
+        : killedByScheduler
+          ? 'KILLED_ON_REQUEST'
+          : update.reason || `TASK_${outcome.toUpperCase()}`,
+    source: success ? '' : killedByScheduler ? 'SCHEDULER' : update.source || 'RUNNER',
     scheduledAt: run.scheduledAt,
     trigger: run.trigger,
     attempt: run.attempt,

@@ -47,7 +47,9 @@ export class RecordIoDecoder {
     const all = this.flatten();
     const newline = all.indexOf(NEWLINE);
     if (newline < 0) {
-      if (all.length > MAX_PREFIX_DIGITS) throw new RecordIoError('RecordIO length prefix too long');
+      if (all.length > MAX_PREFIX_DIGITS) {
+        throw new RecordIoError('RecordIO length prefix too long');
+      }
       return null;
     }
     const digits = all.subarray(0, newline).toString('latin1');

@@ -1,0 +1,419 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { SCHEDULER_STATE, type SchedulerStateRepository } from '@rhythm/jobs';
+import { RhythmRunner, SECRET_STORE, resolveJobSecrets, type SecretStore } from '@rhythm/runners';
+import {
+  LEADER_ELECTION,
+  TERMINAL_TASK_STATES,
+  type LeaderElection,
+  type LeadershipTerm,
+  type RunLaunch,
+  type Runner,
+  type TaskLog,
+  type TaskLogStream,
+  type TaskStatusUpdate,
+} from '@rhythm/scheduling';
+import { MesosOperatorClient, sandboxPath } from '../operator/mesos-operator-client';
+import { FRAMEWORK_REMOVED_MESSAGE } from '../scheduler/mesos-scheduler-handler';
+import { MesosSchedulerClient } from '../scheduler/mesos-scheduler-client';
+import type { Offer, Resource, TaskInfo, TaskStatus } from '../wire/mesos-messages';
+import { MESOS_RUNNER_OPTIONS, type MesosRunnerOptions } from './mesos-runner.options';
+import { takeResources } from './resource-fit';
+import { buildTaskInfo } from './task-info.builder';
+import { rhythmStateOf, toTaskStatusUpdate } from './task-status.mapping';
+
+/** The store key of the framework ID: kept across terms, restarts and failovers. */
+export const FRAMEWORK_ID_STATE = 'mesos.frameworkId';
+const DEFAULT_LOG_BYTES = 64 * 1024;
+
+/** A run waiting for an offer that fits it. */
+interface PendingRun {
+  readonly run: RunLaunch;
+  readonly secrets: Readonly<Record<string, string>>;
+}
+
+/** A task Mesos has (or had) for us, as far as this term knows. */
+interface KnownTask {
+  agentId: string | null;
+}
+
+/**
+ * Runs command jobs as Mesos tasks through the v1 Scheduler HTTP API, while this instance leads:
+ * each term subscribes (with the stored framework ID, always), reconciles the tasks the store
+ * believes active, and launches runs on offers that fit them. Offers that fit nothing are declined
+ * with a refuse filter, offers are suppressed while nothing waits and revived the moment a run
+ * does. Every update with a uuid is acknowledged once handed to the scheduler; an update lost with
+ * a store outage or a crash comes back through reconciliation.
+ */
+@RhythmRunner({ kind: 'mesos' })
+@Injectable()
+export class MesosRunner implements Runner, OnModuleInit, OnApplicationShutdown {
+  readonly kind = 'mesos';
+  private readonly logger = new Logger('MesosRunner');
+  private readonly client: MesosSchedulerClient;
+  private readonly operator: MesosOperatorClient;
+  private listener: (update: TaskStatusUpdate) => void = () => undefined;
+  private term: LeadershipTerm | null = null;
+  private subscription: Promise<void> | null = null;
+  private readonly pending = new Map<string, PendingRun>();
+  private readonly known = new Map<string, KnownTask>();
+  /** Kills asked for while no subscription was up; sent on the next SUBSCRIBED. */
+  private readonly deferredKills = new Set<string>();
+  private suppressed = false;
+  /** Set once the scheduler told this term which tasks the store believes active. */
+  private reconciledThisTerm = false;
+  private implicitTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    @Inject(MESOS_RUNNER_OPTIONS) private readonly options: MesosRunnerOptions,
+    @Inject(LEADER_ELECTION) private readonly election: LeaderElection,
+    @Inject(SCHEDULER_STATE) private readonly state: SchedulerStateRepository,
+    @Inject(SECRET_STORE) private readonly secrets: SecretStore,
+  ) {
+    const transport = {
+      masters: options.masters,
+      credentials: options.credentials,
+      ca: options.ca,
+    };
+    this.client = new MesosSchedulerClient({
+      ...transport,
+      framework: options.framework,
+      frameworkId: () => this.state.get(FRAMEWORK_ID_STATE),
+      reconnect: options.reconnect,
+      heartbeatTimeoutFactor: options.heartbeatTimeoutFactor,
+      logger: this.logger,
+    });
+    this.operator = new MesosOperatorClient(transport);
+  }
+
+  /** Before any bootstrap hook: the scheduler may win a term as soon as it bootstraps. */
+  onModuleInit(): void {
+    this.election.onTerm((term) => this.lead(term));
+    const current = this.election.currentTerm();
+    if (current) this.lead(current);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopImplicitReconciliation();
+    await this.subscription;
+    this.operator.close();
+  }
+
+  onUpdate(listener: (update: TaskStatusUpdate) => void): void {
+    this.listener = listener;
+  }
+
+  /** Accepted once queued for an offer; a secret that cannot be read fails the launch at once. */
+  async launch(run: RunLaunch): Promise<void> {
+    if (!this.term || this.term.signal.aborted) {
+      throw new Error('this instance does not lead; the run is not launched');
+    }
+    const secrets = await resolveJobSecrets(this.secrets, run.jobId, run.spec.secrets);
+    this.pending.set(run.taskId, { run, secrets });
+    if (this.suppressed && this.client.isSubscribed()) await this.revive();
+  }
+
+  async kill(taskId: string): Promise<void> {
+    if (this.pending.delete(taskId)) {
+      this.report({
+        taskId,
+        state: 'Killed',
+        at: new Date(),
+        message: 'Killed before an offer fit it',
+        reason: 'REASON_TASK_KILLED_DURING_LAUNCH',
+        source: 'SCHEDULER',
+      });
+      return;
+    }
+    if (!this.client.isSubscribed()) {
+      this.deferredKills.add(taskId);
+      return;
+    }
+    await this.client.kill(taskId, this.known.get(taskId)?.agentId ?? undefined);
+  }
+
+  /**
+   * Explicit reconciliation of the tasks the store believes active. Runs still waiting for an
+   * offer are not Mesos's to answer for; the rest are asked about now, or right after the next
+   * SUBSCRIBED, and before any offer of that subscription is used.
+   */
+  async reconcile(taskIds: readonly string[]): Promise<void> {
+    const ask = taskIds.filter((taskId) => !this.pending.has(taskId));
+    for (const taskId of ask) {
+      if (!this.known.has(taskId)) this.known.set(taskId, { agentId: null });
+    }
+    this.reconciledThisTerm = true;
+    if (ask.length > 0 && this.client.isSubscribed()) await this.sendReconcile(ask);
+  }
+
+  async readLogs(
+    taskId: string,
+    stream: TaskLogStream,
+    range: { readonly offset?: number; readonly length?: number } = {},
+  ): Promise<TaskLog | null> {
+    const located = await this.locate(taskId);
+    if (!located) return null;
+    const path = sandboxPath(located.frameworkId, located.executorId, stream);
+    const head = await this.operator.readFile(located.agentUrl, path, 0, 0);
+    if (!head) return null;
+    const length = range.length ?? DEFAULT_LOG_BYTES;
+    const offset = range.offset ?? Math.max(0, head.size - length);
+    const chunk = await this.operator.readFile(located.agentUrl, path, offset, length);
+    if (!chunk) return null;
+    return { offset, data: chunk.data.toString('utf8'), size: chunk.size };
+  }
+
+  /** The cluster as the leading master reports it, for GET /api/v1/cluster. */
+  get operatorClient(): MesosOperatorClient {
+    return this.operator;
+  }
+
+  get frameworkId(): string | null {
+    return this.client.frameworkId;
+  }
+
+  isSubscribed(): boolean {
+    return this.client.isSubscribed();
+  }
+
+  private lead(term: LeadershipTerm): void {
+    if (this.term === term) return;
+    this.term = term;
+    // Runs queued in an earlier term may have been closed and relaunched by another leader since.
+    this.pending.clear();
+    this.known.clear();
+    this.deferredKills.clear();
+    this.reconciledThisTerm = false;
+    this.suppressed = false;
+    const previous = this.subscription ?? Promise.resolve();
+    this.subscription = previous.then(() => this.subscribe(term));
+  }
+
+  private async subscribe(term: LeadershipTerm): Promise<void> {
+    if (term.signal.aborted) return;
+    this.logger.log({
+      msg: 'subscribing to Mesos',
+      epoch: term.epoch,
+      masters: this.options.masters,
+    });
+    this.startImplicitReconciliation(term);
+    await this.client.start(
+      {
+        subscribed: async (info) => {
+          this.logger.log({
+            msg: 'subscribed',
+            frameworkId: info.frameworkId,
+            master: info.masterUrl,
+          });
+          if ((await this.state.get(FRAMEWORK_ID_STATE)) !== info.frameworkId) {
+            await this.state.set(FRAMEWORK_ID_STATE, info.frameworkId, { epoch: term.epoch });
+          }
+          this.suppressed = false;
+          const active = [...this.known.keys()];
+          if (active.length > 0) await this.sendReconcile(active);
+          for (const taskId of this.deferredKills) {
+            await this.client.kill(taskId, this.known.get(taskId)?.agentId ?? undefined);
+          }
+          this.deferredKills.clear();
+          if (this.pending.size === 0) await this.suppress();
+        },
+        offers: (offers) => this.useOffers(offers, term),
+        rescind: (offerId) => {
+          // Offers are answered as they arrive, so a rescinded offer holds nothing of ours.
+          this.logger.debug?.({ msg: 'offer rescinded', offerId });
+        },
+        update: (status) => this.handleStatus(status),
+        failure: (failure) => this.logger.warn({ msg: 'Mesos reports a failure', failure }),
+        error: async (message) => {
+          this.logger.warn({ msg: 'Mesos sent an error', message });
+          if (message === FRAMEWORK_REMOVED_MESSAGE) {
+            // Its tasks are gone with it: reconciliation after the new registration closes them.
+            await this.state.set(FRAMEWORK_ID_STATE, null, { epoch: term.epoch });
+          }
+        },
+        disconnected: (reason) => this.logger.warn({ msg: 'Mesos subscription ended', reason }),
+      },
+      term.signal,
+    );
+    this.stopImplicitReconciliation();
+  }
+
+  private async useOffers(offers: Offer[], term: LeadershipTerm): Promise<void> {
+    for (const offer of offers) {
+      if (term.signal.aborted) return;
+      let remaining: Resource[] = offer.resources ?? [];
+      const tasks: TaskInfo[] = [];
+      const launched: PendingRun[] = [];
+      for (const pending of this.pending.values()) {
+        const { spec } = pending.run;
+        const fit = takeResources(
+          remaining,
+          { cpus: spec.cpus, mem: spec.mem, disk: spec.disk },
+          this.options.framework.roles ?? ['*'],
+        );
+        if (!fit) continue;
+        remaining = fit.left;
+        tasks.push(buildTaskInfo(pending.run, pending.secrets, offer.agent_id.value, fit.taken));
+        launched.push(pending);
+      }
+      if (tasks.length === 0) {
+        await this.decline(offer);
+        continue;
+      }
+      for (const { run } of launched) {
+        this.pending.delete(run.taskId);
+        this.known.set(run.taskId, { agentId: offer.agent_id.value });
+      }
+      try {
+        await this.client.launch([offer.id.value], tasks, {
+          refuse_seconds: this.options.declineRefuseSeconds,
+        });
+      } catch (error) {
+        // Back in the queue for the next offer: a failed ACCEPT never strands a run in Staging.
+        this.logger.warn({
+          msg: 'ACCEPT failed; the runs wait for another offer',
+          error: String(error),
+        });
+        for (const pending of launched) {
+          this.known.delete(pending.run.taskId);
+          this.pending.set(pending.run.taskId, pending);
+        }
+        continue;
+      }
+      for (const { run } of launched) {
+        this.report({
+          taskId: run.taskId,
+          state: 'Staging',
+          at: new Date(),
+          agentId: offer.agent_id.value,
+        });
+      }
+    }
+    if (this.pending.size === 0) await this.suppress();
+  }
+
+  private async decline(offer: Offer): Promise<void> {
+    // With nothing waiting the offers are suppressed too; a REVIVE clears this filter.
+    const refuseSeconds =
+      this.pending.size > 0 ? this.options.declineRefuseSeconds : this.options.idleRefuseSeconds;
+    await this.client
+      .decline([offer.id.value], { refuse_seconds: refuseSeconds })
+      .catch((error: unknown) => this.logger.warn({ msg: 'DECLINE failed', error: String(error) }));
+  }
+
+  private async handleStatus(status: TaskStatus): Promise<void> {
+    const taskId = status.task_id.value;
+    const state = rhythmStateOf(status.state);
+    const known = this.known.get(taskId);
+    if (TERMINAL_TASK_STATES.has(state)) this.known.delete(taskId);
+    else if (known) known.agentId = status.agent_id?.value ?? known.agentId;
+    this.report(
+      toTaskStatusUpdate(status, {
+        frameworkId: this.client.frameworkId ?? '',
+        masterUrl: this.client.masterUrl ?? this.options.masters[0] ?? '',
+        now: new Date(),
+      }),
+    );
+    if (!known && !TERMINAL_TASK_STATES.has(state) && this.reconciledThisTerm) {
+      // Running, but the store believes no such run active (its job was deleted, or it is a
+      // leftover of a launch that was given up): nothing may run that the store does not know.
+      this.logger.warn({ msg: 'killing a task the store does not know', taskId });
+      await this.client
+        .kill(taskId, status.agent_id?.value)
+        .catch((error: unknown) => this.logger.warn({ msg: 'KILL failed', error: String(error) }));
+    }
+    if (status.uuid !== undefined && status.agent_id) {
+      await this.client
+        .acknowledge(status.agent_id.value, taskId, status.uuid)
+        .catch((error: unknown) =>
+          // Unacknowledged updates are re-sent by the agent; nothing is lost.
+          this.logger.warn({ msg: 'ACKNOWLEDGE failed', taskId, error: String(error) }),
+        );
+    }
+  }
+
+  private report(update: TaskStatusUpdate): void {
+    try {
+      this.listener(update);
+    } catch (error) {
+      this.logger.error({ msg: 'status listener failed', error: String(error) });
+    }
+  }
+
+  private async sendReconcile(taskIds: readonly string[]): Promise<void> {
+    await this.client.reconcile(
+      taskIds.map((taskId) => {
+        const agentId = this.known.get(taskId)?.agentId;
+        return { task_id: { value: taskId }, ...(agentId ? { agent_id: { value: agentId } } : {}) };
+      }),
+    );
+  }
+
+  private async suppress(): Promise<void> {
+    if (this.suppressed || !this.client.isSubscribed()) return;
+    try {
+      await this.client.suppress();
+      this.suppressed = true;
+    } catch (error) {
+      this.logger.warn({ msg: 'SUPPRESS failed', error: String(error) });
+    }
+  }
+
+  private async revive(): Promise<void> {
+    try {
+      await this.client.revive();
+      this.suppressed = false;
+    } catch (error) {
+      // The next launch or subscription tries again; offers may also still be flowing.
+      this.logger.warn({ msg: 'REVIVE failed', error: String(error) });
+    }
+  }
+
+  /** Implicit reconciliation: Mesos reports every task it has for us, known to us or not. */
+  private startImplicitReconciliation(term: LeadershipTerm): void {
+    this.stopImplicitReconciliation();
+    this.implicitTimer = setInterval(() => {
+      if (term.signal.aborted || !this.client.isSubscribed()) return;
+      this.client
+        .reconcile([])
+        .catch((error: unknown) =>
+          this.logger.warn({ msg: 'implicit reconciliation failed', error: String(error) }),
+        );
+    }, this.options.implicitReconcileIntervalMs);
+    this.implicitTimer.unref();
+  }
+
+  private stopImplicitReconciliation(): void {
+    if (this.implicitTimer) clearInterval(this.implicitTimer);
+    this.implicitTimer = null;
+  }
+
+  /** Where a task's sandbox is: its agent's URL, the framework and the executor (= task) ID. */
+  private async locate(
+    taskId: string,
+  ): Promise<{ agentUrl: string; frameworkId: string; executorId: string } | null> {
+    const tasks = await this.operator.getTasks();
+    const all = [
+      ...(tasks.tasks ?? []),
+      ...(tasks.completed_tasks ?? []),
+      ...(tasks.unreachable_tasks ?? []),
+    ];
+    const task = all.find((candidate) => candidate.task_id.value === taskId);
+    if (!task) return null;
+    const agents = (await this.operator.getAgents()).agents ?? [];
+    const agent = agents.find(
+      (candidate) => candidate.agent_info.id?.value === task.agent_id.value,
+    );
+    if (!agent) return null;
+    return {
+      agentUrl: this.operator.agentUrl(agent),
+      frameworkId: task.framework_id.value,
+      executorId: task.executor_id?.value ?? taskId,
+    };
+  }
+}
