@@ -97,7 +97,7 @@ describe('command jobs on a Mesos cluster (simulated master and agents)', () => 
       const body = (await request(http).get(`/api/v1/jobs/g/p/${id}/tasks`)).body as TaskBody[];
       return body.length > 0 && body;
     }, `a task record of ${id}`);
-    return tasks[0] as TaskBody;
+    return tasks[0];
   }
 
   function launchedTaskInfo(taskId: string): Record<string, unknown> {

@@ -140,7 +140,11 @@ describe('jobs on a runner registered by an extra module', () => {
 
   it.each([
     [{ target: 'x' }, 'Runner.Kind: Is required and must be a runner name'],
-    [{ kind: 'nope' }, 'Runner.Kind: unknown runner "nope"; this server has local, recording'],
+    [
+      { kind: 'nope' },
+      'Runner.Kind: unknown runner "nope"; this server has aws-ec2-instance, aws-ecs-service, ' +
+        'aws-ecs-task, aws-rds-instance, local, recording, webhook',
+    ],
     [{ kind: 'recording' }, /^Runner\.target: /],
     [{ kind: 'recording', target: 'x', copies: 0 }, 'Runner.copies: Must be at least 1'],
     [

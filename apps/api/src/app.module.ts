@@ -9,7 +9,13 @@ import { APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AuthzModule } from '@rhythm/authz';
 import { JobsModule } from '@rhythm/jobs';
 import { MesosModule, MesosRunner } from '@rhythm/mesos-adapter';
-import { RunnersModule, SecretsModule } from '@rhythm/runners';
+import {
+  AwsRunnersModule,
+  RunnersModule,
+  SecretsModule,
+  WebhookRunnerModule,
+} from '@rhythm/runners';
+import { join } from 'node:path';
 import {
   DEFAULT_SCHEDULING_SETTINGS,
   SchedulingModule,
@@ -66,6 +72,12 @@ export class AppModule implements NestModule {
           ...(config.mesos ? { commandRunner: MesosRunner } : {}),
         }),
         ...(config.mesos ? [MesosModule.forRoot(mesosRunnerOptions(config.mesos))] : []),
+        AwsRunnersModule.forRoot({
+          logDir: join(config.runners.logDir, 'aws'),
+          logMaxAgeMs: scheduling.historyMaxAgeMs,
+          accounts: config.awsAccounts ?? {},
+        }),
+        WebhookRunnerModule.forRoot({ logDir: join(config.runners.logDir, 'webhook') }),
         SchedulingModule.forRoot({
           election,
           settings: {

@@ -55,6 +55,7 @@ describe(loadConfig.name, () => {
       runners: { logDir: 'data/logs' },
       secrets: { backend: 'environment' },
       mesos: null,
+      awsAccounts: {},
       logging: { level: 'info' },
     });
   });

@@ -1,3 +1,4 @@
+import type { AwsAccountOptions } from '@rhythm/runners';
 import type { MesosConfig } from './mesos-config';
 import type { AuthorizerBackendOptions } from '@rhythm/authz';
 import type { JobStoreOptions } from '@rhythm/jobs';
@@ -48,5 +49,7 @@ export interface RhythmConfig {
   readonly secrets?: SecretsOptions;
   /** The Mesos cluster command jobs run on; absent or null: they run as local processes. */
   readonly mesos?: MesosConfig | null;
+  /** Named accounts of the AWS runners (`aws.accounts`); absent: only the SDK's default chain. */
+  readonly awsAccounts?: Readonly<Record<string, AwsAccountOptions>>;
   readonly logging: { readonly level: LogLevel };
 }

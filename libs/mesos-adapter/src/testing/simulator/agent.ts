@@ -67,6 +67,9 @@ export interface AgentSettings {
   log: (line: string) => void;
 }
 
+/** Completed tasks an agent remembers (its `--max_completed_executors_per_framework` spirit). */
+const MAX_COMPLETED_TASKS = 1000;
+
 /** The agent capabilities of a default 1.11 agent. */
 const AGENT_CAPABILITIES = [
   'MULTI_ROLE',
@@ -86,6 +89,8 @@ export class SimulatedAgent {
   private readonly files: SandboxFiles;
   private readonly updates: StatusUpdateManager;
   private readonly tasks = new Map<string, AgentTask>();
+  /** Tasks done and acknowledged, newest last; kept so their sandboxes stay findable. */
+  private readonly completed: AgentTask[] = [];
   private boundPort = 0;
 
   constructor(
@@ -221,7 +226,14 @@ export class SimulatedAgent {
       this.settings.log(`[agent ${this.index}] ignored acknowledgement ${uuid} for task ${taskId}`);
       return;
     }
-    if (result.terminal) this.tasks.delete(keyOf(frameworkId, taskId));
+    if (!result.terminal) return;
+    const key = keyOf(frameworkId, taskId);
+    const task = this.tasks.get(key);
+    this.tasks.delete(key);
+    if (task !== undefined) {
+      this.completed.push(task);
+      this.completed.splice(0, this.completed.length - MAX_COMPLETED_TASKS);
+    }
   }
 
   /** Re-sends awaited status updates now (framework re-subscribed, or a new master leads). */
@@ -245,7 +257,7 @@ export class SimulatedAgent {
   }
 
   snapshots(): AgentTaskSnapshot[] {
-    return [...this.tasks.values()].map((task) => ({
+    return [...this.completed, ...this.tasks.values()].map((task) => ({
       frameworkId: task.frameworkId,
       taskId: task.info.task_id.value,
       executorId: task.executorId,
@@ -275,6 +287,7 @@ export class SimulatedAgent {
     }
     await Promise.all(exits);
     this.tasks.clear();
+    this.completed.length = 0;
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

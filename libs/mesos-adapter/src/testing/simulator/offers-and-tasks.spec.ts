@@ -36,7 +36,9 @@ describe('offers and tasks', () => {
   /** Launches one task on the first offer and acknowledges STARTING and RUNNING. */
   const launchRunning = async (probe: SchedulerProbe, taskId: string, value: string) => {
     const [offer] = await probe.offers();
-    expect((await probe.call(launchCall([offer], [commandTask(taskId, offer, { value })]))).status).toBe(202);
+    expect(
+      (await probe.call(launchCall([offer], [commandTask(taskId, offer, { value })]))).status,
+    ).toBe(202);
     await probe.acknowledge(await probe.update(taskId, 'TASK_STARTING'));
     const running = await probe.update(taskId, 'TASK_RUNNING');
     await probe.acknowledge(running);
@@ -49,7 +51,12 @@ describe('offers and tasks', () => {
   });
 
   it('offers each agent once, with the framework role, and a URL to the agent', async () => {
-    await start({ agents: [{ cpus: 2, mem: 1024, disk: 0 }, { cpus: 3, mem: 2048, disk: 500 }] });
+    await start({
+      agents: [
+        { cpus: 2, mem: 1024, disk: 0 },
+        { cpus: 3, mem: 2048, disk: 500 },
+      ],
+    });
     const probe = await subscribe();
     const offers = await probe.offers();
     expect(offers).toHaveLength(2);
@@ -60,8 +67,20 @@ describe('offers and tasks', () => {
       url: { scheme: 'http', address: { ip: '127.0.0.1' }, path: '/slave(1)' },
       allocation_info: { role: '*' },
       resources: [
-        { name: 'cpus', type: 'SCALAR', scalar: { value: 2 }, role: '*', allocation_info: { role: '*' } },
-        { name: 'mem', type: 'SCALAR', scalar: { value: 1024 }, role: '*', allocation_info: { role: '*' } },
+        {
+          name: 'cpus',
+          type: 'SCALAR',
+          scalar: { value: 2 },
+          role: '*',
+          allocation_info: { role: '*' },
+        },
+        {
+          name: 'mem',
+          type: 'SCALAR',
+          scalar: { value: 1024 },
+          role: '*',
+          allocation_info: { role: '*' },
+        },
       ],
     });
     expect(byCpus[1].resources?.map((r) => [r.name, r.scalar?.value])).toEqual([
@@ -116,7 +135,9 @@ describe('offers and tasks', () => {
     const updates = sim.events.filter((e) => e.event.type === 'UPDATE');
     for (const { event } of updates) {
       const status = event.update?.status as TaskStatus;
-      expect([...acked].some((body) => JSON.stringify(body).includes(String(status.uuid)))).toBe(true);
+      expect([...acked].some((body) => JSON.stringify(body).includes(String(status.uuid)))).toBe(
+        true,
+      );
     }
     expect(sim.agents()[0].used).toEqual([]);
   });
@@ -152,7 +173,9 @@ describe('offers and tasks', () => {
     for (const state of ['TASK_STARTING', 'TASK_RUNNING']) {
       await probe.acknowledge(await probe.update('argv-1', state));
     }
-    expect((await probe.update('argv-1', 'TASK_FAILED')).message).toBe('Command exited with status 7');
+    expect((await probe.update('argv-1', 'TASK_FAILED')).message).toBe(
+      'Command exited with status 7',
+    );
   });
 
   it('kills a task: TASK_KILLING for frameworks that asked for it, then TASK_KILLED', async () => {
@@ -163,7 +186,10 @@ describe('offers and tasks', () => {
     });
     const { offer } = await launchRunning(probe, 'sleep-1', 'sleep 30');
     const from = probe.events.length;
-    const kill = await probe.call({ type: 'KILL', kill: { task_id: { value: 'sleep-1' }, agent_id: offer.agent_id } });
+    const kill = await probe.call({
+      type: 'KILL',
+      kill: { task_id: { value: 'sleep-1' }, agent_id: offer.agent_id },
+    });
     expect(kill.status).toBe(202);
     await probe.acknowledge(await probe.update('sleep-1', 'TASK_KILLING', { from }));
     const killed = await probe.update('sleep-1', 'TASK_KILLED', { from });
@@ -251,7 +277,10 @@ describe('offers and tasks', () => {
     const [offer] = await probe.offers();
     const declinedAt = Date.now();
     const from = probe.events.length;
-    await probe.call({ type: 'DECLINE', decline: { offer_ids: [offer.id], filters: { refuse_seconds: 0.5 } } });
+    await probe.call({
+      type: 'DECLINE',
+      decline: { offer_ids: [offer.id], filters: { refuse_seconds: 0.5 } },
+    });
     await probe.offers({ from, timeoutMs: 3000 });
     expect(Date.now() - declinedAt).toBeGreaterThanOrEqual(450);
     expect(sim.callsOfType('DECLINE')[0].body).toMatchObject({
@@ -264,12 +293,16 @@ describe('offers and tasks', () => {
     const probe = await subscribe();
     const [offer] = await probe.offers();
     const from = probe.events.length;
-    await probe.call(launchCall([offer], [commandTask('short-1', offer, { value: 'sleep 0.3' })]));
+    const acceptedAt = Date.now();
+    await probe.call(launchCall([offer], [commandTask('short-1', offer, { value: 'sleep 0.4' })]));
     for (const state of ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']) {
       await probe.acknowledge(await probe.update('short-1', state, { from }));
     }
-    // The agent now has more than the refused remainder, so it is offered again before 5 s.
+    // The 3.9 unused cpus stay refused while the task runs; once it ends the agent has more
+    // than was refused, which lifts the filter well before 5 s.
     const [again] = await probe.offers({ from, timeoutMs: 2000 });
+    expect(Date.now() - acceptedAt).toBeGreaterThanOrEqual(350);
+    expect(Date.now() - acceptedAt).toBeLessThan(4000);
     expect(again.resources?.find((r) => r.name === 'cpus')?.scalar?.value).toBe(4);
   });
 
@@ -278,7 +311,10 @@ describe('offers and tasks', () => {
     const probe = await subscribe();
     const [offer] = await probe.offers();
     expect((await probe.call({ type: 'SUPPRESS' })).status).toBe(202);
-    await probe.call({ type: 'DECLINE', decline: { offer_ids: [offer.id], filters: { refuse_seconds: 0 } } });
+    await probe.call({
+      type: 'DECLINE',
+      decline: { offer_ids: [offer.id], filters: { refuse_seconds: 0 } },
+    });
     const from = probe.events.length;
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(probe.events.slice(from).some((e) => e.type === 'OFFERS')).toBe(false);
@@ -294,7 +330,10 @@ describe('offers and tasks', () => {
     await start();
     const probe = await subscribe();
     const [offer] = await probe.offers();
-    await probe.call({ type: 'DECLINE', decline: { offer_ids: [offer.id], filters: { refuse_seconds: 60 } } });
+    await probe.call({
+      type: 'DECLINE',
+      decline: { offer_ids: [offer.id], filters: { refuse_seconds: 60 } },
+    });
     const from = probe.events.length;
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(probe.events.slice(from).some((e) => e.type === 'OFFERS')).toBe(false);
@@ -446,13 +485,19 @@ describe('offers and tasks', () => {
     await sim.failover(1);
     expect(await probe.closed()).toBe('aborted');
 
-    const again = await subscribe({ ...FRAMEWORK, id: { value: probe.frameworkId } }, sim.masterUrls[1]);
+    const again = await subscribe(
+      { ...FRAMEWORK, id: { value: probe.frameworkId } },
+      sim.masterUrls[1],
+    );
     const [offer] = await again.offers();
     expect(offer.id.value.startsWith(`${sim.masterIds[1]}-O`)).toBe(true);
     // The running task still holds its resources.
     expect(offer.resources?.find((r) => r.name === 'cpus')?.scalar?.value).toBeCloseTo(3.9);
 
-    await again.call({ type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 'survivor' } }] } });
+    await again.call({
+      type: 'RECONCILE',
+      reconcile: { tasks: [{ task_id: { value: 'survivor' } }] },
+    });
     expect((await again.update('survivor', 'TASK_RUNNING')).reason).toBe('REASON_RECONCILIATION');
     await again.call({ type: 'KILL', kill: { task_id: { value: 'survivor' } } });
     await again.update('survivor', 'TASK_KILLED');

@@ -15,7 +15,7 @@ export interface AgentOptions {
   disk?: number;
   /** Agent API port; 0 (default) picks a free one. */
   port?: number;
-  /** Resources reserved for a role (as `--resources='cpus(role):1'` would), carved out of the totals. */
+  /** Static reservations (like `--resources='cpus(role):1'`), carved out of the totals. */
   reservations?: StaticReservation[];
   /** TEXT attributes put on `AgentInfo` and offers. */
   attributes?: Record<string, string>;

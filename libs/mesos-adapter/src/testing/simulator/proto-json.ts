@@ -68,7 +68,7 @@ export function isJsonObject(value: unknown): value is JsonObject {
 
 class ConversionError extends Error {}
 
-/** Converts a parsed JSON value into a message of `schema`, or says why the master would refuse it. */
+/** Converts parsed JSON into a message of `schema`, or says why the master would refuse it. */
 export function parseProtoJson(schema: MessageSchema, value: unknown): ProtoParseResult {
   if (!isJsonObject(value)) return { ok: false, error: 'Expecting a JSON object' };
   try {

@@ -11,7 +11,7 @@ export interface ScalarEntry {
   value: number;
 }
 
-/** How resources are written for one framework, following the `Resource Format` notes in mesos.proto. */
+/** How resources are written for one framework (`Resource Format` in mesos.proto). */
 export interface ResourceFormat {
   /** Set `allocation_info.role` (offers to MULTI_ROLE frameworks, allocated resources). */
   allocationRole?: string;
@@ -154,7 +154,7 @@ export interface RequestedResources {
   scalars: ScalarResources;
   /** Allocation roles named by the resources (`allocation_info.role`). */
   allocationRoles: Set<string>;
-  /** Non-scalar resources (ports, sets): agents here have none, so a task asking for them cannot fit. */
+  /** Non-scalar resources (ports, sets): no agent here has any, so such a task cannot fit. */
   unsupported: string[];
 }
 

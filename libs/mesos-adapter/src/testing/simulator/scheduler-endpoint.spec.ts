@@ -39,7 +39,9 @@ describe('scheduler endpoint', () => {
       expect(probe.status).toBe(200);
       expect(probe.response.headers['content-type']).toBe('application/json');
       expect(probe.response.headers['transfer-encoding']).toBe('chunked');
-      expect(probe.streamId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(probe.streamId).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      );
 
       await probe.next((event) => event.type === 'HEARTBEAT');
       const [subscribed, heartbeat] = probe.events;
@@ -80,10 +82,7 @@ describe('scheduler endpoint', () => {
       expect(get.headers['allow']).toBe('POST');
 
       const noType = await post(url, subscribeCall, {});
-      expect([noType.status, noType.body]).toEqual([
-        400,
-        "Expecting 'Content-Type' to be present",
-      ]);
+      expect([noType.status, noType.body]).toEqual([400, "Expecting 'Content-Type' to be present"]);
 
       const text = await post(url, subscribeCall, { 'Content-Type': 'text/plain' });
       expect([text.status, text.body]).toEqual([
@@ -107,7 +106,9 @@ describe('scheduler endpoint', () => {
       expect(badJson.body).toMatch(/^Failed to parse body into JSON: /);
 
       const notObject = await post(url, '[1]', JSON_HEADERS);
-      expect(notObject.body).toBe('Failed to convert JSON into Call protobuf: Expecting a JSON object');
+      expect(notObject.body).toBe(
+        'Failed to convert JSON into Call protobuf: Expecting a JSON object',
+      );
 
       const missingUser = await post(
         url,
@@ -126,7 +127,9 @@ describe('scheduler endpoint', () => {
 
       // An unknown enum name drops the optional `type`, which validation then misses.
       const unknownType = await post(url, { type: 'NOPE' }, JSON_HEADERS);
-      expect(unknownType.body).toBe("Failed to validate scheduler::Call: Expecting 'type' to be present");
+      expect(unknownType.body).toBe(
+        "Failed to validate scheduler::Call: Expecting 'type' to be present",
+      );
 
       const withStreamId = await post(url, subscribeCall, {
         ...JSON_HEADERS,
@@ -174,7 +177,9 @@ describe('scheduler endpoint', () => {
       ]);
 
       const missingBody = await probe.call({ type: 'KILL' });
-      expect(missingBody.body).toBe("Failed to validate scheduler::Call: Expecting 'kill' to be present");
+      expect(missingBody.body).toBe(
+        "Failed to validate scheduler::Call: Expecting 'kill' to be present",
+      );
 
       const badUuid = await probe.call({
         type: 'ACKNOWLEDGE',
@@ -207,7 +212,9 @@ describe('scheduler endpoint', () => {
       await probe.next((e) => e.type === 'SUBSCRIBED');
       const { frameworkId, streamId } = probe;
       probe.close();
-      await sim.waitFor(() => sim.frameworks().find((f) => f.id === frameworkId)?.connected === false);
+      await sim.waitFor(
+        () => sim.frameworks().find((f) => f.id === frameworkId)?.connected === false,
+      );
 
       const refused = await post(
         `${String(sim.leaderUrl)}/api/v1/scheduler`,
@@ -296,7 +303,11 @@ describe('scheduler endpoint', () => {
     it('redirects from a master that does not lead, on both scheduler paths', async () => {
       const leader = new URL(sim.masterUrls[0]);
       for (const path of ['/api/v1/scheduler', '/master/api/v1/scheduler']) {
-        const answer = await post(`${sim.masterUrls[2]}${path}`, { type: 'SUBSCRIBE' }, JSON_HEADERS);
+        const answer = await post(
+          `${sim.masterUrls[2]}${path}`,
+          { type: 'SUBSCRIBE' },
+          JSON_HEADERS,
+        );
         expect(answer.status).toBe(307);
         expect(answer.headers['location']).toBe(`//${leader.host}${path}`);
       }
@@ -314,7 +325,9 @@ describe('scheduler endpoint', () => {
       await failover;
       expect(sim.leaderIndex).toBe(1);
       const after = await post(url, { type: 'SUBSCRIBE' }, JSON_HEADERS);
-      expect(after.headers['location']).toBe(`//${new URL(sim.masterUrls[1]).host}/api/v1/scheduler`);
+      expect(after.headers['location']).toBe(
+        `//${new URL(sim.masterUrls[1]).host}/api/v1/scheduler`,
+      );
     });
 
     it('drops streams on failover; the framework re-subscribes to the new leader with its id', async () => {
@@ -324,7 +337,10 @@ describe('scheduler endpoint', () => {
       expect(await probe.closed()).toBe('aborted');
       expect(sim.frameworks()[0]).toMatchObject({ recovered: true, connected: false });
 
-      const again = await subscribe({ ...FRAMEWORK, id: { value: probe.frameworkId } }, sim.masterUrls[2]);
+      const again = await subscribe(
+        { ...FRAMEWORK, id: { value: probe.frameworkId } },
+        sim.masterUrls[2],
+      );
       const subscribed = await again.next((e) => e.type === 'SUBSCRIBED');
       expect(subscribed.subscribed?.framework_id.value).toBe(probe.frameworkId);
       expect(subscribed.subscribed?.master_info?.id).toBe(sim.masterIds[2]);

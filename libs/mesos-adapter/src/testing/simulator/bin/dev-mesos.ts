@@ -66,6 +66,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  log(`dev-mesos failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  log(
+    `dev-mesos failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
   process.exit(1);
 });
