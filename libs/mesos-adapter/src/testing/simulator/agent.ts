@@ -280,9 +280,11 @@ export class SimulatedAgent {
     const exits: Promise<void>[] = [];
     for (const task of this.tasks.values()) {
       task.orphaned = true;
-      if (task.running !== null) {
-        task.running.signal('SIGKILL');
-        exits.push(task.running.exited);
+      const running = task.running;
+      if (running !== null) {
+        // Taken first: an instant task exits (and forgets `running`) inside `signal`.
+        exits.push(running.exited);
+        running.signal('SIGKILL');
       }
     }
     await Promise.all(exits);
@@ -317,25 +319,34 @@ export class SimulatedAgent {
       });
       return;
     }
-    if (this.settings.sandboxes) {
-      task.sandbox = this.files.create(task.frameworkId, task.executorId, task.containerId);
-    }
     this.settings.log(
       `[agent ${this.index}] launching task ${task.info.task_id.value} of framework ${task.frameworkId}`,
     );
-    this.sendUpdate(task, 'TASK_STARTING', { source: 'SOURCE_EXECUTOR' });
-    task.running = this.settings.runner.start(
-      { command, sandbox: task.sandbox, env: this.environment(task) },
-      {
-        onStarted: (pid) => {
-          task.pid = pid;
-          if (!task.killRequested) {
-            this.sendUpdate(task, 'TASK_RUNNING', { source: 'SOURCE_EXECUTOR' });
-          }
+    try {
+      if (this.settings.sandboxes) {
+        task.sandbox = this.files.create(task.frameworkId, task.executorId, task.containerId);
+      }
+      this.sendUpdate(task, 'TASK_STARTING', { source: 'SOURCE_EXECUTOR' });
+      task.running = this.settings.runner.start(
+        { command, sandbox: task.sandbox, env: this.environment(task) },
+        {
+          onStarted: (pid) => {
+            task.pid = pid;
+            if (!task.killRequested) {
+              this.sendUpdate(task, 'TASK_RUNNING', { source: 'SOURCE_EXECUTOR' });
+            }
+          },
+          onExit: (exit) => this.onExit(task, exit),
         },
-        onExit: (exit) => this.onExit(task, exit),
-      },
-    );
+      );
+    } catch (error) {
+      // The sandbox or the output files could not be made: the container never started.
+      this.sendUpdate(task, 'TASK_FAILED', {
+        source: 'SOURCE_AGENT',
+        reason: 'REASON_CONTAINER_LAUNCH_FAILED',
+        message: `Failed to launch container: ${(error as Error).message}`,
+      });
+    }
   }
 
   private onExit(task: AgentTask, exit: TaskExit): void {

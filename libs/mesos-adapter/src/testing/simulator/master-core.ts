@@ -12,9 +12,20 @@ import type {
 } from '../../infrastructure/wire/mesos-messages';
 import type { AgentMasterLink, SimulatedAgent } from './agent';
 import { Allocator, refuseSeconds, type AllocationCandidate } from './allocator';
+import {
+  hasCapability,
+  newFramework,
+  rolesOf,
+  validateFrameworkInfo,
+  type FrameworkRecord,
+  type MasterTask,
+  type OfferRecord,
+} from './framework-state';
 import { frameworkIdOf, offerIdOf } from './ids';
 import type { SimulatedMaster } from './master';
+import { offerJson } from './offer-json';
 import type { ResolvedOptions } from './options';
+import { reconciliationAnswers } from './reconciliation';
 import { ScalarResources } from './resources';
 import { isTerminalState, type PendingUpdate } from './status-updates';
 import type { SubscriptionStream } from './subscription-stream';
@@ -26,53 +37,6 @@ import { checkTask, masterStatus } from './task-validation';
  * are kept across a change of leader (as the replicated registry and re-registering agents give a
  * real new leader); offers, filters and connections are not.
  */
-
-export interface FrameworkRecord {
-  id: string;
-  /** As last subscribed, with `id` set. */
-  info: FrameworkInfo;
-  roles: string[];
-  suppressedRoles: Set<string>;
-  stream: SubscriptionStream | null;
-  active: boolean;
-  /** Known from before a master failover and not re-subscribed since. */
-  recovered: boolean;
-  registeredAt: number;
-  reregisteredAt: number | null;
-  unregisteredAt: number | null;
-  failoverTimer: NodeJS.Timeout | null;
-  /** Launched tasks not yet acknowledged in a terminal state. */
-  tasks: Map<string, MasterTask>;
-  completedTasks: MasterTask[];
-}
-
-export interface MasterTask {
-  info: TaskInfo;
-  frameworkId: string;
-  agentId: string;
-  /** Role of the offer the task was launched from. */
-  role: string;
-  resources: ScalarResources;
-  /** Latest state known from the agent. */
-  state: TaskState;
-  /** State and uuid of the latest update forwarded to the scheduler. */
-  statusUpdateState: TaskState | null;
-  statusUpdateUuid: string | null;
-  statuses: TaskStatus[];
-  /** Resources given back to the allocator (the task reached a terminal state). */
-  released: boolean;
-  user: string | undefined;
-}
-
-export interface OfferRecord {
-  id: string;
-  frameworkId: string;
-  agentId: string;
-  role: string;
-  resources: ScalarResources;
-  createdAt: number;
-  timer: NodeJS.Timeout | null;
-}
 
 export interface CallAnswer {
   status: number;
@@ -177,7 +141,9 @@ export class MasterCore implements AgentMasterLink {
     const info = subscribe.framework_info;
     const requestedId = info.id?.value ?? '';
     stream.frameworkId = requestedId;
-    const refusal = this.validateFramework(info, subscribe.suppressed_roles ?? []);
+    const refusal = validateFrameworkInfo(info, subscribe.suppressed_roles ?? [], (id) =>
+      this.isRemoved(id),
+    );
     if (refusal !== null) {
       this.log(`refusing subscription of framework '${info.name}': ${refusal}`);
       stream.send({ type: 'ERROR', error: { message: refusal } });
@@ -188,13 +154,13 @@ export class MasterCore implements AgentMasterLink {
     let framework: FrameworkRecord;
     if (requestedId === '') {
       const id = frameworkIdOf(leader.id, leader.nextFrameworkSequence());
-      framework = this.newFramework({ ...info, id: { value: id } });
+      framework = newFramework({ ...info, id: { value: id } });
       this.frameworks.set(id, framework);
       this.log(`framework '${info.name}' subscribed as ${id}`);
     } else {
       const known = this.frameworks.get(requestedId);
       // An id this master has not seen is taken as a framework from before a failover.
-      framework = known ?? this.newFramework(info);
+      framework = known ?? newFramework(info);
       if (known === undefined) {
         framework.recovered = true;
         this.frameworks.set(requestedId, framework);
@@ -234,48 +200,6 @@ export class MasterCore implements AgentMasterLink {
       for (const agent of this.agents.values()) agent.resume(framework.id);
     });
     this.allocateSoon();
-  }
-
-  private newFramework(info: FrameworkInfo): FrameworkRecord {
-    return {
-      id: info.id?.value ?? '',
-      info,
-      roles: rolesOf(info),
-      suppressedRoles: new Set(),
-      stream: null,
-      active: false,
-      recovered: false,
-      registeredAt: Date.now(),
-      reregisteredAt: null,
-      unregisteredAt: null,
-      failoverTimer: null,
-      tasks: new Map(),
-      completedTasks: [],
-    };
-  }
-
-  /** `validateFramework` and the suppressed-roles check of a SUBSCRIBE. */
-  private validateFramework(info: FrameworkInfo, suppressedRoles: string[]): string | null {
-    const multiRole = hasCapability(info, 'MULTI_ROLE');
-    if (multiRole && info.role !== undefined) {
-      return "'FrameworkInfo.role' must not be set when the framework is MULTI_ROLE capable";
-    }
-    if (!multiRole && (info.roles ?? []).length > 0) {
-      return "'FrameworkInfo.roles' must not be set when the framework is not MULTI_ROLE capable";
-    }
-    const roles = rolesOf(info);
-    const duplicates = roles.filter((role, at) => roles.indexOf(role) !== at);
-    if (duplicates.length > 0) {
-      return `'FrameworkInfo.roles' contains duplicate items: { ${duplicates.join(', ')} }`;
-    }
-    if (roles.some((role) => role === '')) return 'Empty role name is invalid';
-    const id = info.id?.value ?? '';
-    if (id !== '' && this.isRemoved(id)) return 'Framework has been removed';
-    const stray = suppressedRoles.find((role) => !roles.includes(role));
-    if (stray !== undefined) {
-      return `Suppressed role '${stray}' is not contained in the list of roles`;
-    }
-    return null;
   }
 
   /** A re-subscription may change most of `FrameworkInfo`; `user` and `checkpoint` are kept. */
@@ -640,32 +564,8 @@ export class MasterCore implements AgentMasterLink {
 
   /** Explicit (listed tasks) or implicit (empty list) reconciliation, as reconciliation.md says. */
   private reconcile(framework: FrameworkRecord, tasks: ReconcileTask[]): void {
-    if (tasks.length === 0) {
-      for (const task of framework.tasks.values()) this.sendUpdate(framework, latestStatus(task));
-      return;
-    }
-    const partitionAware = hasCapability(framework.info, 'PARTITION_AWARE');
-    for (const entry of tasks) {
-      const task = framework.tasks.get(entry.task_id.value);
-      if (task !== undefined) {
-        this.sendUpdate(framework, latestStatus(task));
-        continue;
-      }
-      const agentId = entry.agent_id?.value;
-      const agentKnown = agentId !== undefined && this.agents.has(agentId);
-      this.sendUpdate(
-        framework,
-        masterStatus({
-          taskId: entry.task_id.value,
-          state: partitionAware ? (agentKnown ? 'TASK_GONE' : 'TASK_UNKNOWN') : 'TASK_LOST',
-          message: agentKnown
-            ? 'Reconciliation: Task is unknown to the agent'
-            : 'Reconciliation: Task is unknown',
-          reason: 'REASON_RECONCILIATION',
-          agentId,
-        }),
-      );
-    }
+    const answers = reconciliationAnswers(framework, tasks, (agentId) => this.agents.has(agentId));
+    for (const status of answers) this.sendUpdate(framework, status);
   }
 
   private updateFramework(framework: FrameworkRecord, body: unknown): CallAnswer {
@@ -673,9 +573,10 @@ export class MasterCore implements AgentMasterLink {
     if ((update.framework_info.id?.value ?? '') !== framework.id) {
       return { status: 400, body: "'framework_info.id' must be the ID of the framework" };
     }
-    const refusal = this.validateFramework(
+    const refusal = validateFrameworkInfo(
       { ...update.framework_info, id: undefined },
       update.suppressed_roles ?? [],
+      () => false,
     );
     if (refusal !== null) return { status: 400, body: refusal };
     this.updateFrameworkInfo(framework, update.framework_info);
@@ -759,7 +660,7 @@ export class MasterCore implements AgentMasterLink {
       if (timeout !== null) offer.timer = setTimeout(() => this.rescindOffer(offer), timeout);
       this.offers.set(offer.id, offer);
       const list = byFramework.get(framework.id) ?? [];
-      list.push(this.offerJson(offer, framework));
+      list.push(offerJson(offer, framework, this.agents.get(offer.agentId)));
       byFramework.set(framework.id, list);
     }
     for (const [frameworkId, offers] of byFramework) {
@@ -799,43 +700,6 @@ export class MasterCore implements AgentMasterLink {
     for (const offer of [...this.offers.values()]) {
       if (offer.frameworkId === framework.id) this.removeOffer(offer);
     }
-  }
-
-  offerJson(offer: OfferRecord, framework: FrameworkRecord): Offer {
-    const agent = this.agents.get(offer.agentId);
-    const multiRole = hasCapability(framework.info, 'MULTI_ROLE');
-    const json: Offer = {
-      id: { value: offer.id },
-      framework_id: { value: offer.frameworkId },
-      agent_id: { value: offer.agentId },
-      hostname: agent?.host ?? '',
-    };
-    if (agent !== undefined) {
-      json.url = {
-        scheme: 'http',
-        address: { hostname: agent.host, ip: agent.host, port: agent.port },
-        path: '/slave(1)',
-      };
-    }
-    json.resources = offer.resources.toProto({
-      allocationRole: multiRole ? offer.role : undefined,
-      refinement: hasCapability(framework.info, 'RESERVATION_REFINEMENT'),
-    });
-    const attributes = Object.entries(agent?.attributes ?? {});
-    if (attributes.length > 0) {
-      json.attributes = attributes.map(([name, value]) => ({
-        name,
-        type: 'TEXT',
-        text: { value },
-      }));
-    }
-    // Command executors of this framework on the agent, as the master lists executors.
-    const executors = [...framework.tasks.values()]
-      .filter((task) => task.agentId === offer.agentId && !isTerminalState(task.state))
-      .map((task) => ({ value: task.info.task_id.value }));
-    if (executors.length > 0) json.executor_ids = executors;
-    if (multiRole) json.allocation_info = { role: offer.role };
-    return json;
   }
 
   /** Resources that tasks (not yet terminal) hold on an agent. */
@@ -912,31 +776,8 @@ export class MasterCore implements AgentMasterLink {
 
 const ACCEPTED: CallAnswer = { status: 202 };
 
-export function hasCapability(info: FrameworkInfo, type: string): boolean {
-  return (info.capabilities ?? []).some((capability) => capability.type === type);
-}
-
-/** `roles` for MULTI_ROLE frameworks, else the single (deprecated) `role`, `*` by default. */
-export function rolesOf(info: FrameworkInfo): string[] {
-  if (hasCapability(info, 'MULTI_ROLE')) return info.roles ?? [];
-  return [info.role ?? '*'];
-}
-
 function tasksOf(operation: NonNullable<SchedulerCallAccept['operations']>[number]): TaskInfo[] {
   if (operation.type === 'LAUNCH') return operation.launch?.task_infos ?? [];
   if (operation.type === 'LAUNCH_GROUP') return operation.launch_group?.task_group.tasks ?? [];
   return [];
-}
-
-/** The reconciliation answer for a known task: its latest forwarded state, no uuid. */
-function latestStatus(task: MasterTask): TaskStatus {
-  const withContainer = [...task.statuses].reverse().find((s) => s.container_status !== undefined);
-  return masterStatus({
-    taskId: task.info.task_id.value,
-    state: task.statusUpdateState ?? task.state,
-    message: 'Reconciliation: Latest task state',
-    reason: 'REASON_RECONCILIATION',
-    agentId: task.agentId,
-    containerStatus: withContainer?.container_status,
-  });
 }

@@ -7,7 +7,8 @@ import { SimulatedAgent } from './agent';
 import { pathOf, readBody, sendText } from './http-io';
 import { agentIdOf } from './ids';
 import { SimulatedMaster } from './master';
-import { MasterCore, type FrameworkRecord } from './master-core';
+import type { FrameworkRecord } from './framework-state';
+import { MasterCore } from './master-core';
 import { OPERATOR_PATHS, handleOperatorRequest } from './operator-endpoint';
 import { resolveOptions, type MesosSimulatorOptions, type ResolvedOptions } from './options';
 import { Recorder, type RecordedCall, type RecordedEvent } from './recorder';
@@ -85,13 +86,14 @@ export class MesosSimulator {
     private readonly masters: SimulatedMaster[],
     private readonly agentList: SimulatedAgent[],
     private readonly recorder: Recorder,
-    private readonly ownedWorkDir: string | null,
+    /** Where the agents keep their sandboxes (`<workDir>/agent-<n>/slaves/…`). */
+    readonly workDir: string,
+    private readonly ownsWorkDir: boolean,
   ) {}
 
   static async start(options: MesosSimulatorOptions = {}): Promise<MesosSimulator> {
     const resolved = resolveOptions(options);
     const workDir = resolved.workDir ?? mkdtempSync(join(tmpdir(), 'mesos-simulator-'));
-    const ownedWorkDir = resolved.workDir === null ? workDir : null;
     const recorder = new Recorder(resolved.log);
     const core = new MasterCore(resolved);
     const route = async (master: SimulatedMaster, req: IncomingMessage, res: ServerResponse) => {
@@ -130,7 +132,15 @@ export class MesosSimulator {
           core,
         ),
     );
-    const simulator = new MesosSimulator(resolved, core, masters, agents, recorder, ownedWorkDir);
+    const simulator = new MesosSimulator(
+      resolved,
+      core,
+      masters,
+      agents,
+      recorder,
+      workDir,
+      resolved.workDir === null,
+    );
     try {
       await Promise.all([...masters.map((m) => m.listen()), ...agents.map((a) => a.listen())]);
     } catch (error) {
@@ -322,7 +332,7 @@ export class MesosSimulator {
     this.core.stop();
     await Promise.all(this.agentList.map((agent) => agent.stop()));
     await Promise.all(this.masters.map((master) => master.close()));
-    if (this.ownedWorkDir !== null) rmSync(this.ownedWorkDir, { recursive: true, force: true });
+    if (this.ownsWorkDir) rmSync(this.workDir, { recursive: true, force: true });
     this.options.log('stopped');
   }
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { FrameworkInfo, Offer, TaskStatus } from '../../infrastructure/wire/mesos-messages';
 import { MesosSimulator } from './mesos-simulator';
 import type { MesosSimulatorOptions } from './options';
@@ -542,6 +543,34 @@ describe('offers and tasks', () => {
     );
     expect(sim.tasks().every((task) => task.sandbox === null)).toBe(true);
   });
+});
+
+describe('stopping the simulator', () => {
+  it.each(['process', 'instant'] as const)(
+    'kills running %s tasks and removes its own work dir',
+    async (taskRunner) => {
+      const sim = await MesosSimulator.start({
+        agents: ONE_AGENT,
+        allocationIntervalMs: 50,
+        taskRunner,
+        instantTaskDurationMs: 60_000,
+      });
+      const probe = await SchedulerProbe.subscribe(String(sim.leaderUrl), FRAMEWORK);
+      const [offer] = await probe.offers();
+      await probe.call(launchCall([offer], [commandTask('forever', offer, { value: 'sleep 30' })]));
+      await probe.acknowledge(await probe.update('forever', 'TASK_STARTING'));
+      await probe.update('forever', 'TASK_RUNNING');
+      const pid = sim.task('forever')?.pid;
+      expect(existsSync(sim.workDir)).toBe(true);
+
+      await sim.stop();
+      expect(existsSync(sim.workDir)).toBe(false);
+      expect(await probe.closed()).toBe('aborted');
+      if (taskRunner === 'process') expect(isAlive(Number(pid))).toBe(false);
+      else expect(pid).toBeUndefined();
+      await sim.stop(); // idempotent
+    },
+  );
 });
 
 function isAlive(pid: number): boolean {

@@ -24,7 +24,9 @@ import {
   sendText,
 } from './http-io';
 import { leadershipFailure, type SimulatedMaster } from './master';
-import type { FrameworkRecord, MasterCore, MasterTask } from './master-core';
+import type { FrameworkRecord, MasterTask } from './framework-state';
+import type { MasterCore } from './master-core';
+import { offerJson } from './offer-json';
 import { MESOS_VERSION } from './options';
 import { isJsonObject } from './proto-json';
 import { ScalarResources } from './resources';
@@ -166,7 +168,7 @@ function frameworkView(core: MasterCore, framework: FrameworkRecord): OperatorFr
   }
   const offers = [...core.offers.values()]
     .filter((offer) => offer.frameworkId === framework.id)
-    .map((offer) => core.offerJson(offer, framework));
+    .map((offer) => offerJson(offer, framework, core.agents.get(offer.agentId)));
   if (offers.length > 0) view.offers = offers;
   const allocated = byRole(core, (f) =>
     f === framework ? [...f.tasks.values()].filter((task) => !task.released) : [],
