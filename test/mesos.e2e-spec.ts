@@ -7,6 +7,8 @@ import type { App } from 'supertest/types';
 import { MesosSimulator } from '../libs/mesos-adapter/src/testing/simulator';
 import { createApp } from '../apps/api/src/create-app';
 import type { MesosConfig } from '../apps/api/src/config/mesos-config';
+import { FakeVault } from './support/fake-vault';
+import { RedisServer } from './support/redis-server';
 import { testConfig } from './support/test-app';
 import { waitFor } from './support/wait-for';
 
@@ -49,8 +51,10 @@ describe('command jobs on a Mesos cluster (simulated master and agents)', () => 
   let app: INestApplication;
   let http: App;
   let dataDir: string;
+  let vault: FakeVault;
 
   beforeAll(async () => {
+    vault = await FakeVault.start({ token: 'vault-token', mounts: { secret: 2 } });
     cluster = await MesosSimulator.start({
       masters: 2,
       agents: [
@@ -64,7 +68,15 @@ describe('command jobs on a Mesos cluster (simulated master and agents)', () => 
     });
     dataDir = mkdtempSync(join(tmpdir(), 'rhythm-mesos-e2e-'));
     const base = testConfig({ kind: 'embedded', dataDir });
-    app = await createApp({ ...base, mesos: mesosConfig(cluster.masterUrls) }, false);
+    const secrets = {
+      backend: 'vault',
+      addr: vault.url,
+      token: 'vault-token',
+      root: 'secret/rhythm/',
+      kvVersion: 2,
+      timeoutMs: 2000,
+    } as const;
+    app = await createApp({ ...base, secrets, mesos: mesosConfig(cluster.masterUrls) }, false);
     http = app.getHttpServer() as App;
     await waitFor(() => cluster.frameworks().some((f) => f.connected), 'a subscription');
   });
@@ -72,6 +84,7 @@ describe('command jobs on a Mesos cluster (simulated master and agents)', () => 
   afterAll(async () => {
     await app?.close();
     await cluster?.stop();
+    await vault?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -215,6 +228,34 @@ describe('command jobs on a Mesos cluster (simulated master and agents)', () => 
     expect((await runAndWait('after-failover')).State).toBe('Finished');
   });
 
+  it('gives a task its Vault secrets, and fails a run whose secret cannot be read', async () => {
+    vault.put('secret/rhythm/g/p/db/password', { value: 's3cret' });
+    await createJob('with-secret', {
+      cmd: 'echo "password=$DB_PASSWORD"',
+      secrets: { DB_PASSWORD: 'db/password' },
+    });
+    const task = await runAndWait('with-secret');
+    expect(task.State).toBe('Finished');
+    const logs = await request(http).get(`/api/v1/jobs/g/p/with-secret/tasks/${task.TaskID}/logs`);
+    expect(JSON.stringify(logs.body)).toContain('password=s3cret');
+    const job = await request(http).get('/api/v1/jobs/g/p/with-secret');
+    expect(job.body.Secrets).toEqual({ DB_PASSWORD: 'db/password' });
+
+    await createJob('missing-secret', { cmd: 'true', secrets: { TOKEN: 'api/token' } });
+    const failed = await runAndWait('missing-secret');
+    expect(failed).toMatchObject({ State: 'Failed', Runner: 'mesos' });
+    expect(failed.Message).toMatch(
+      /^Launch failed: Reading secret failed for TOKEN: secret not found: api\/token/,
+    );
+    expect(() => launchedTaskInfo(failed.TaskID)).toThrow('no LAUNCH');
+  });
+
+  it('launches normally after outstanding offers are rescinded', async () => {
+    cluster.rescindOffers();
+    await createJob('after-rescind', { cmd: 'true' });
+    expect((await runAndWait('after-rescind')).State).toBe('Finished');
+  });
+
   it('reports the cluster through the Operator API', async () => {
     const response = await request(http).get('/api/v1/cluster');
     expect(response.status).toBe(200);
@@ -225,5 +266,89 @@ describe('command jobs on a Mesos cluster (simulated master and agents)', () => 
     });
     expect(response.body.Agents).toHaveLength(2);
     expect(response.body.Agents[0].Resources).toEqual({ CPUs: 2, Mem: 1024, Disk: 1000 });
+  });
+});
+
+describe('a leader change of our own instances while a Mesos task runs', () => {
+  let cluster: MesosSimulator;
+  let redis: RedisServer;
+  const apps: INestApplication[] = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    cluster = await MesosSimulator.start({
+      agents: [{ cpus: 2, mem: 1024, disk: 1000 }],
+      allocationIntervalMs: 100,
+      heartbeatIntervalSeconds: 1,
+      statusUpdateRetryMs: 300,
+    });
+    const storage = { kind: 'redis', url: redis.url, keyPrefix: `mesos${Date.now()}:` } as const;
+    for (let i = 0; i < 2; i++) {
+      const config = { ...testConfig(storage), mesos: mesosConfig(cluster.masterUrls) };
+      apps.push(await createApp(config, false));
+    }
+  });
+
+  afterAll(async () => {
+    for (const app of apps) await app.close().catch(() => undefined);
+    await cluster?.stop();
+    await redis?.stop();
+  });
+
+  const health = async (app: INestApplication) =>
+    (await request(app.getHttpServer() as App).get('/api/v1/health')).body as { Leader: boolean };
+
+  it('the new leader adopts the running task through reconciliation and never launches it twice', async () => {
+    const leader = await waitFor(async () => {
+      for (const app of apps) if ((await health(app)).Leader) return app;
+      return undefined;
+    }, 'a leader');
+    const follower = apps.find((app) => app !== leader) as INestApplication;
+    await waitFor(() => cluster.frameworks().some((f) => f.connected), 'a subscription');
+    const frameworkId = cluster.frameworks()[0]?.id;
+    const http = follower.getHttpServer() as App; // any instance serves the API
+    await request(http)
+      .post('/api/v1/jobs')
+      .send({
+        group: 'g',
+        project: 'p',
+        id: 'long',
+        schedule: SCHEDULE,
+        cpus: 0.5,
+        mem: 64,
+        cmd: 'sleep 2',
+        container: { docker: { image: 'alpine:3.8' } },
+      })
+      .expect(204);
+    await request(http).post('/api/v1/jobs/g/p/long/run').expect(204);
+    const taskId = await waitFor(async () => {
+      const job = (await request(http).get('/api/v1/jobs/g/p/long')).body as {
+        State: string;
+        CurrentTaskID: string;
+      };
+      return job.State === 'Running' && job.CurrentTaskID;
+    }, 'the task running');
+
+    await leader.close(); // gives up the lock: the follower's term starts within the TTL
+    const handedOverAt = Date.now();
+    await waitFor(async () => (await health(follower)).Leader, 'the follower to lead');
+    const tasks = await waitFor(async () => {
+      const body = (await request(http).get('/api/v1/jobs/g/p/long/tasks')).body as TaskBody[];
+      return body.length > 0 && body;
+    }, 'the task record');
+
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]).toMatchObject({ TaskID: taskId, State: 'Finished', FrameworkID: frameworkId });
+    const launches = cluster
+      .callsOfType('ACCEPT')
+      .flatMap((call) => (call.body as LaunchBody).accept?.operations ?? [])
+      .flatMap((operation) => operation.launch?.task_infos ?? [])
+      .filter((info) => (info.task_id as { value: string }).value.startsWith('g:p:long:'));
+    expect(launches).toHaveLength(1);
+    expect(cluster.frameworks().map((f) => f.id)).toEqual([frameworkId]);
+    const reconciled = cluster
+      .callsOfType('RECONCILE')
+      .some((call) => call.at > handedOverAt && JSON.stringify(call.body).includes(taskId));
+    expect(reconciled).toBe(true);
   });
 });
