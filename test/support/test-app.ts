@@ -43,6 +43,7 @@ export function testConfig(
       historyMaxPerJob: 100,
     },
     runners: { logDir: join(tmpdir(), `rhythm-e2e-logs-${process.pid}`) },
+    aws: { accounts: {}, pollIntervalMs: 50 },
     logging: { level: 'error' },
   };
 }

@@ -75,7 +75,8 @@ export class AppModule implements NestModule {
         AwsRunnersModule.forRoot({
           logDir: join(config.runners.logDir, 'aws'),
           logMaxAgeMs: scheduling.historyMaxAgeMs,
-          accounts: config.awsAccounts ?? {},
+          accounts: config.aws?.accounts ?? {},
+          ...(config.aws ? { pollIntervalMs: config.aws.pollIntervalMs } : {}),
         }),
         WebhookRunnerModule.forRoot({ logDir: join(config.runners.logDir, 'webhook') }),
         SchedulingModule.forRoot({

@@ -55,7 +55,7 @@ describe(loadConfig.name, () => {
       runners: { logDir: 'data/logs' },
       secrets: { backend: 'environment' },
       mesos: null,
-      awsAccounts: {},
+      aws: { accounts: {}, pollIntervalMs: 5000 },
       logging: { level: 'info' },
     });
   });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isValidTimezone } from '@rhythm/jobs';
 import { authConfig } from './auth-config';
-import { awsAccounts } from './aws-config';
+import { awsConfig } from './aws-config';
 import { mesosConfig } from './mesos-config';
 import type { LogLevel, RhythmConfig } from './rhythm-config';
 
@@ -141,7 +141,7 @@ export function loadConfig(env: Env, argv: readonly string[], version: string): 
     join(storage.kind === 'embedded' ? storage.dataDir : './data', 'logs');
   const secrets = secretsOptions(env, section(file, 'secrets'), problems);
   const mesos = mesosConfig(env, section(file, 'mesos'), problems);
-  const awsAccountsConfig = awsAccounts(section(file, 'aws'), problems);
+  const aws = awsConfig(env, section(file, 'aws'), problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     version,
@@ -151,7 +151,7 @@ export function loadConfig(env: Env, argv: readonly string[], version: string): 
     runners: { logDir },
     secrets,
     mesos,
-    awsAccounts: awsAccountsConfig,
+    aws,
     logging: { level },
   };
 }

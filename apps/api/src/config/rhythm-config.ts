@@ -1,4 +1,4 @@
-import type { AwsAccountOptions } from '@rhythm/runners';
+import type { AwsConfig } from './aws-config';
 import type { MesosConfig } from './mesos-config';
 import type { AuthorizerBackendOptions } from '@rhythm/authz';
 import type { JobStoreOptions } from '@rhythm/jobs';
@@ -49,7 +49,7 @@ export interface RhythmConfig {
   readonly secrets?: SecretsOptions;
   /** The Mesos cluster command jobs run on; absent or null: they run as local processes. */
   readonly mesos?: MesosConfig | null;
-  /** Named accounts of the AWS runners (`aws.accounts`); absent: only the SDK's default chain. */
-  readonly awsAccounts?: Readonly<Record<string, AwsAccountOptions>>;
+  /** The AWS runners' accounts and polling (`aws`); absent: the SDK's default chain, 5 s polls. */
+  readonly aws?: AwsConfig;
   readonly logging: { readonly level: LogLevel };
 }
