@@ -57,7 +57,7 @@ describe('jobs on the AWS runners, through the API and the scheduler', () => {
       const body = (await request(http).get(`/api/v1/jobs/ops/aws/${id}/tasks`)).body as TaskBody[];
       return body.length > 0 && body;
     }, `the run of ${id}`);
-    return tasks[0] as TaskBody;
+    return tasks[0];
   }
 
   it('starts an instance, waits until it runs, and records the run with its log', async () => {
