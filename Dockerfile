@@ -18,4 +18,6 @@ USER node
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:8000/api/v1/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/apps/api/apps/api/src/main.js"]
+# The heap cap bounds RSS (V8 otherwise lets garbage grow far past the live set); raise
+# RHYTHM_HEAP_MB for very large job counts (docs/configuration.md).
+CMD ["sh", "-c", "exec node --max-old-space-size=${RHYTHM_HEAP_MB:-192} dist/apps/api/apps/api/src/main.js"]

@@ -103,7 +103,8 @@ const SIZES = list('BENCH_SIZES', ['1000', '17500']).map((size) => {
   }
   return value;
 });
-const API_NODE_ARGS = (process.env.BENCH_API_NODE_ARGS ?? '')
+// By default the API runs with the heap cap `npm start` and the Docker image give it.
+const API_NODE_ARGS = (process.env.BENCH_API_NODE_ARGS ?? '--max-old-space-size=192')
   .split(' ')
   .filter((arg) => arg !== '');
 const STORES = list('BENCH_STORES', ['redis', 'embedded']).map((store): StoreKind => {

@@ -10,6 +10,7 @@ import {
   Put,
   Query,
   Res,
+  StreamableFile,
 } from '@nestjs/common';
 import {
   ApiHeader,
@@ -30,6 +31,7 @@ import { GroupPathDto, JobPathDto, ProjectPathDto, TaskPathDto } from './dto/job
 import { JobResponseDto, TaskLogResponseDto, TaskResponseDto } from './dto/job-response.dto';
 import { UpdateJobDto } from './dto/update-job.dto';
 import { presentJob, presentTask, presentTaskLog } from './job.presenter';
+import { jobListBody } from './job-list.stream';
 import { toJobPatch, toJobSpec } from './job-request.mapper';
 import { JobRunnerValidator } from './job-runner.validator';
 
@@ -49,8 +51,8 @@ export class JobsController {
   @ApiOkResponse({ type: [JobResponseDto] })
   @ApiErrors()
   @Access({ on: 'caller' })
-  async listAll(@Caller() caller: Credentials): Promise<JobResponseDto[]> {
-    return (await this.readable(caller, await this.jobs.list({}))).map(presentJob);
+  async listAll(@Caller() caller: Credentials): Promise<StreamableFile> {
+    return jobListBody(await this.readable(caller, await this.jobs.list({})));
   }
 
   @Post()
@@ -75,10 +77,8 @@ export class JobsController {
   async listGroup(
     @Param() path: GroupPathDto,
     @Caller() caller: Credentials,
-  ): Promise<JobResponseDto[]> {
-    return (await this.readable(caller, await this.jobs.list({ group: path.group }))).map(
-      presentJob,
-    );
+  ): Promise<StreamableFile> {
+    return jobListBody(await this.readable(caller, await this.jobs.list({ group: path.group })));
   }
 
   @Get(':group/:project')
@@ -86,8 +86,8 @@ export class JobsController {
   @ApiOkResponse({ type: [JobResponseDto] })
   @ApiErrors(400)
   @Access({ on: 'path', level: 'readonly' })
-  async listProject(@Param() path: ProjectPathDto): Promise<JobResponseDto[]> {
-    return (await this.jobs.list({ group: path.group, project: path.project })).map(presentJob);
+  async listProject(@Param() path: ProjectPathDto): Promise<StreamableFile> {
+    return jobListBody(await this.jobs.list({ group: path.group, project: path.project }));
   }
 
   @Get(':group/:project/:id')
