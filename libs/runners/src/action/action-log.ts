@@ -1,4 +1,5 @@
 import type { TaskLog } from '@rhythm/scheduling';
+import { logWindow, type LogRange } from '../kept-output/kept-output';
 import { TailBuffer } from '../local/tail-buffer';
 
 /**
@@ -31,25 +32,4 @@ export class ActionLog {
   window(range: LogRange): TaskLog {
     return logWindow(this.contents(), this.size, range);
   }
-}
-
-export interface LogRange {
-  readonly offset?: number;
-  readonly length?: number;
-}
-
-/**
- * The part of a log asked for, when `kept` holds its last bytes and `size` is its whole length: an
- * offset before the kept bytes starts at the first kept one; no offset means all that is kept.
- */
-export function logWindow(kept: Buffer, size: number, range: LogRange): TaskLog {
-  const first = Math.max(0, size - kept.length);
-  const wanted =
-    range.offset !== undefined && Number.isFinite(range.offset) ? Math.floor(range.offset) : first;
-  const offset = Math.min(size, Math.max(first, wanted));
-  const end =
-    range.length !== undefined && Number.isFinite(range.length)
-      ? Math.min(size, offset + Math.max(0, Math.floor(range.length)))
-      : size;
-  return { offset, data: kept.subarray(offset - first, end - first).toString('utf8'), size };
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,7 +14,8 @@ import type {
 import { RhythmRunner, type RunnerDefinition } from '../registry/rhythm-runner.decorator';
 import { checkRunnerOptions } from '../registry/runner-options';
 import { ACTION_FAILED, ActionFailure } from './action-failure';
-import { ActionLog, logWindow, type LogRange } from './action-log';
+import { isNotFound, logWindow, taskFileName, type LogRange } from '../kept-output/kept-output';
+import { ActionLog } from './action-log';
 
 export interface InProcessActionRunnerOptions {
   /**
@@ -389,11 +389,11 @@ export abstract class InProcessActionRunner<TOptions extends object = object>
   }
 
   private logPath(taskId: string): string {
-    return path.join(this.logDir, `${safeFileName(taskId)}.log`);
+    return path.join(this.logDir, `${taskFileName(taskId)}.log`);
   }
 
   private recordPath(taskId: string): string {
-    return path.join(this.logDir, `${safeFileName(taskId)}.json`);
+    return path.join(this.logDir, `${taskFileName(taskId)}.json`);
   }
 
   private update(taskId: string, state: TaskState): TaskStatusUpdate {
@@ -435,14 +435,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-/** Task ids contain `:` and may contain anything; long ones are shortened with a hash. */
-function safeFileName(taskId: string): string {
-  const encoded = encodeURIComponent(taskId);
-  if (encoded.length <= 180 && encoded !== '') return encoded;
-  const hash = createHash('sha256').update(taskId).digest('hex').slice(0, 32);
-  return `${encoded.slice(0, 100)}~${hash}`;
 }
 
 /** A record of this runner's kind for this task, or null (missing, foreign or unreadable). */
@@ -490,10 +482,6 @@ async function within(ms: number, promise: Promise<unknown>): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-function isNotFound(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
 }
 
 /** Duck-typed: errors from Node's internals may come from another realm (e.g. under jest). */

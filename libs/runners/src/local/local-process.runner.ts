@@ -1,5 +1,4 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,6 +18,7 @@ import { withoutSecretVariables } from '../secrets/environment-secret-store';
 import { resolveJobSecrets } from '../secrets/resolve-job-secrets';
 import { SECRET_STORE, type SecretStore } from '../secrets/secret-store.port';
 import { TailBuffer } from './tail-buffer';
+import { isNotFound, logWindow, taskFileName } from '../kept-output/kept-output';
 
 const execFileAsync = promisify(execFile);
 
@@ -461,7 +461,7 @@ export class LocalProcessRunner implements Runner {
   }
 
   private basePath(taskId: string): string {
-    return path.join(this.logDir, safeFileName(taskId));
+    return path.join(this.logDir, taskFileName(taskId));
   }
 
   private sidecarPath(taskId: string): string {
@@ -505,24 +505,6 @@ export class LocalProcessRunner implements Runner {
   }
 }
 
-/** The requested window of a kept tail whose stream had `size` bytes in all. */
-function logWindow(
-  kept: Buffer,
-  size: number,
-  range: { readonly offset?: number; readonly length?: number },
-): TaskLog {
-  const start = Math.max(0, size - kept.length);
-  const requested =
-    range.offset !== undefined && Number.isFinite(range.offset) ? Math.floor(range.offset) : start;
-  const offset = Math.min(size, Math.max(start, requested));
-  const length =
-    range.length !== undefined && Number.isFinite(range.length)
-      ? Math.max(0, Math.floor(range.length))
-      : size - offset;
-  const end = Math.min(size, offset + length);
-  return { offset, data: kept.subarray(offset - start, end - start).toString('utf8'), size };
-}
-
 /** Root can run a task as another user; anyone else runs it as themselves. */
 async function credentialsFor(user: string): Promise<{ uid: number; gid: number } | undefined> {
   if (user === '' || process.getuid?.() !== 0) return undefined;
@@ -557,14 +539,6 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   } catch {
     // ESRCH: nothing left to signal. EPERM cannot be ours: the group is no longer the task's.
   }
-}
-
-/** Task ids contain `:` and may contain anything; long ones are shortened with a hash. */
-function safeFileName(taskId: string): string {
-  const encoded = encodeURIComponent(taskId);
-  if (encoded.length <= 180 && encoded !== '') return encoded;
-  const hash = createHash('sha256').update(taskId).digest('hex').slice(0, 32);
-  return `${encoded.slice(0, 100)}~${hash}`;
 }
 
 function parseSidecar(text: string, taskId: string): Sidecar | null {
@@ -627,10 +601,6 @@ async function within(ms: number, promise: Promise<unknown>): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-function isNotFound(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
 }
 
 function errorMessage(error: unknown): string {
