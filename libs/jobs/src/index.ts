@@ -11,6 +11,8 @@ export { CLOCK, SYSTEM_CLOCK, type Clock } from './application/ports/clock.port'
 export {
   JOB_REPOSITORY,
   type Fence,
+  type JobBatchChange,
+  type JobBatchResult,
   type JobChange,
   type JobRepository,
 } from './application/ports/job-repository.port';

@@ -24,6 +24,8 @@ export interface CostRow {
 }
 
 const JOBS = 2_000;
+/** Jobs per updateMany call: the scheduler's default batch size. */
+const BATCH = 500;
 const PREFIX = 'cost:';
 
 const SPEC: JobSpec = {
@@ -46,7 +48,8 @@ const SPEC: JobSpec = {
  * The per-job steps of the scheduler's hot path, each timed alone in this process: the cron
  * parsing a decision does, the decision, the JSON codec, one Redis round trip, and the store's
  * update (read pipeline + Lua script) sequentially and with 32 at once, with the connection as
- * the store creates it and with ioredis auto-pipelining.
+ * the store creates it and with ioredis auto-pipelining, and its batch update (what the
+ * scheduler uses) per job.
  */
 export async function measureCosts(redis: BenchRedis): Promise<CostRow[]> {
   const rows: CostRow[] = [];
@@ -148,6 +151,26 @@ export async function measureCosts(redis: BenchRedis): Promise<CostRow[]> {
       128,
       touch(pipelined),
     );
+    // Per job: one call writes BATCH jobs (one read pipeline and one script).
+    const batchRow = async (what: string, batches: number): Promise<void> => {
+      let offset = 0;
+      const t0 = performance.now();
+      for (let b = 0; b < batches; b++) {
+        await store.updateMany(
+          Array.from({ length: BATCH }, (_, i) => ({
+            jobId: ids[(offset + i) % JOBS],
+            change: (job: Job) => ({
+              job: { ...job, runtime: { ...job.runtime, currentAgentId: `b${b}` } },
+            }),
+          })),
+        );
+        offset += BATCH;
+      }
+      const ms = performance.now() - t0;
+      const n = batches * BATCH;
+      rows.push({ what, usPerOp: (ms * 1000) / n, opsPerSecond: (n * 1000) / ms });
+    };
+    await batchRow(`store updateMany of ${BATCH} jobs, per job`, 20);
     await asyncRow('store listDue(now, 500) with 2000 due', 200, 1, () =>
       store.listDue(new Date(now.getTime() + 3_600_000), 500),
     );

@@ -360,9 +360,12 @@ async function runRound(args: {
       buckets[index]++;
     }
     const windowMs = t1 - t0;
-    // Every update reads the job with one pipeline of two HGETs and writes it with one script.
+    // A batch of updates is read with one pipeline of two HMGETs and written with one script; the
+    // leader finds due jobs with ZRANGEBYSCORE (listDue) and ZRANGE (nextDueAt). Commands the
+    // scripts run (HGET, HSET, ZADD, …) are not round trips.
     const scripts = (commands.evalsha ?? 0) + (commands.eval ?? 0);
-    const roundTrips = scripts + Math.max(0, (commands.hget ?? 0) - scripts) / 2;
+    const roundTrips =
+      scripts + (commands.hmget ?? 0) / 2 + (commands.zrangebyscore ?? 0) + (commands.zrange ?? 0);
     return {
       label: round.label,
       settings: round.settings,

@@ -1,10 +1,14 @@
-import type { JobRepository } from '../application/ports/job-repository.port';
+import type {
+  Fence,
+  JobBatchResult,
+  JobRepository,
+} from '../application/ports/job-repository.port';
 import type { SchedulerStateRepository } from '../application/ports/scheduler-state.port';
 import type {
   HistoryRetention,
   TaskHistoryRepository,
 } from '../application/ports/task-history.port';
-import { applyJobPatch, type Job } from '../domain/job';
+import { applyJobPatch, type ActiveRun, type Job } from '../domain/job';
 import type { JobId } from '../domain/job-id';
 import { JobsErrorCode } from '../domain/jobs.errors';
 import { sampleJob, sampleTask, withRuntime } from './job-fixtures';
@@ -27,18 +31,38 @@ export interface JobStoreHarness {
   /** The same data reopened, as after a restart (flushes and closes the current instance). */
   reopen(): Promise<JobStoreUnderTest>;
   close(): Promise<void>;
+  /**
+   * Begins a newer leadership term in the open store and returns a fence of the term before it
+   * and one of the new term. Absent for stores only one process can write, which need no fencing
+   * (their fenced cases are skipped).
+   */
+  newerTerm?(): Promise<{ readonly stale: Fence; readonly current: Fence }>;
 }
 
 const ids = (jobs: readonly Job[]) =>
   jobs.map((j) => `${j.jobId.group}/${j.jobId.project}/${j.jobId.id}`);
 const paths = (jobIds: readonly JobId[]) => jobIds.map((j) => `${j.group}/${j.project}/${j.id}`);
 const at = (iso: string) => new Date(iso);
+const jobIdOf = (id: string): JobId => ({ group: 'g', project: 'p', id });
+const statuses = (results: readonly JobBatchResult[]) => results.map((r) => r.status);
+const recent = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000).toISOString();
+const RUN: ActiveRun = {
+  scheduledAt: at('2026-01-01T00:01:00Z'),
+  trigger: 'cron',
+  taskId: 't',
+  attempt: 1,
+  runner: 'local',
+  launchedAt: at('2026-01-01T00:01:01Z'),
+  deadline: null,
+  killReason: null,
+};
 
 /**
  * The behaviour every job-store adapter must show. Each adapter's spec calls this with a harness
  * that opens the real backend (a real redis-server, a real data directory).
  */
 export function describeJobStoreContract(name: string, harness: () => JobStoreHarness): void {
+  const fenced = harness().newerTerm !== undefined;
   describe(`${name} (job store contract)`, () => {
     let h: JobStoreHarness;
     let store: JobStoreUnderTest;
@@ -234,6 +258,157 @@ export function describeJobStoreContract(name: string, harness: () => JobStoreHa
         expect(page.map((t) => t.taskId)).toEqual(['t1', 't2']);
         expect(await store.tasks.list(a.jobId, { offset: 4, limit: 2 })).toEqual([]);
       });
+    });
+
+    describe('updateMany', () => {
+      it('applies each change on its own: updated, unchanged and missing jobs in one batch', async () => {
+        for (const id of ['a', 'b', 'c']) await store.jobs.create(sampleJob('g', 'p', id));
+        const record = sampleTask('t1', recent(5));
+        const results = await store.jobs.updateMany([
+          {
+            jobId: jobIdOf('a'),
+            change: (j) => ({ job: withRuntime(j, { state: 'Staging' }), history: [record] }),
+          },
+          { jobId: jobIdOf('b'), change: () => null },
+          { jobId: jobIdOf('nope'), change: (j) => ({ job: j }) },
+          { jobId: jobIdOf('c'), change: (j) => ({ job: applyJobPatch(j, { mem: 512 }) }) },
+        ]);
+        expect(statuses(results)).toEqual(['updated', 'unchanged', 'not-found', 'updated']);
+        expect(results[0]).toMatchObject({ job: { runtime: { state: 'Staging', rev: 1 } } });
+        expect(results[1]).toMatchObject({ job: { runtime: { state: 'Idle', rev: 0 } } });
+        expect(results[3]).toMatchObject({ job: { mem: 512, runtime: { rev: 1 } } });
+        // What each result reports is what is stored.
+        for (const [result, id] of [
+          [results[0], 'a'],
+          [results[1], 'b'],
+          [results[3], 'c'],
+        ] as const) {
+          expect(await store.jobs.get(jobIdOf(id))).toEqual('job' in result ? result.job : null);
+        }
+        expect(await store.tasks.list(jobIdOf('a'))).toEqual([record]);
+        expect(await store.tasks.list(jobIdOf('c'))).toEqual([]);
+        expect(await store.jobs.get(jobIdOf('nope'))).toBeNull();
+      });
+
+      it('resolves an empty batch to no results', async () => {
+        expect(await store.jobs.updateMany([])).toEqual([]);
+      });
+
+      it('keeps the due index, the runs in flight and each job’s history with its retention', async () => {
+        for (const id of ['a', 'b', 'c', 'd']) await store.jobs.create(sampleJob('g', 'p', id));
+        await store.jobs.update(jobIdOf('d'), (j) => ({ job: withRuntime(j, { run: RUN }) }));
+        const records = [7, 6, 5, 4, 3, 2, 1].map((s) => sampleTask(`t${s}`, recent(s)));
+        await store.jobs.updateMany([
+          { jobId: jobIdOf('a'), change: (j) => ({ job: withRuntime(j, { run: RUN }) }) },
+          {
+            jobId: jobIdOf('b'),
+            change: (j) => ({
+              job: withRuntime(j, { nextFireAt: at('2026-01-01T00:05:00Z') }),
+              history: records.slice(0, 2),
+            }),
+          },
+          {
+            jobId: jobIdOf('c'),
+            change: (j) => ({ job: withRuntime(j, { nextFireAt: null }), history: records }),
+          },
+          { jobId: jobIdOf('d'), change: (j) => ({ job: withRuntime(j, { run: null }) }) },
+        ]);
+        const check = async (): Promise<void> => {
+          expect(paths(await store.jobs.listDue(at('2026-01-01T01:00:00Z'), 10))).toEqual([
+            'g/p/d',
+            'g/p/b',
+          ]);
+          expect(await store.jobs.nextDueAt()).toEqual(at('2026-01-01T00:01:00Z'));
+          expect(ids(await store.jobs.listInFlight())).toEqual(['g/p/a']);
+          expect((await store.tasks.list(jobIdOf('b'))).map((t) => t.taskId)).toEqual(['t7', 't6']);
+          // The retention keeps the newest CONTRACT_RETENTION.maxPerJob (5) records per job.
+          expect((await store.tasks.list(jobIdOf('c'))).map((t) => t.taskId)).toEqual([
+            't5',
+            't4',
+            't3',
+            't2',
+            't1',
+          ]);
+        };
+        await check();
+        store = await h.reopen();
+        await check();
+      });
+
+      it('applies two changes of one job in a batch one after the other', async () => {
+        await store.jobs.create(sampleJob('g', 'p', 'a', { labels: {} }));
+        const label = (key: string) => (j: Job) => ({
+          job: { ...j, labels: { ...j.labels, [key]: String(j.runtime.rev) } },
+        });
+        const results = await store.jobs.updateMany([
+          { jobId: jobIdOf('a'), change: label('first') },
+          { jobId: jobIdOf('a'), change: label('second') },
+        ]);
+        expect(statuses(results)).toEqual(['updated', 'updated']);
+        expect(await store.jobs.get(jobIdOf('a'))).toMatchObject({
+          labels: { first: '0', second: '1' },
+          runtime: { rev: 2 },
+        });
+      });
+
+      it('loses no change when batches and single updates race on the same jobs', async () => {
+        for (const id of ['a', 'b']) {
+          await store.jobs.create(sampleJob('g', 'p', id, { labels: {} }));
+        }
+        const label = (key: string) => (j: Job) => ({
+          job: { ...j, labels: { ...j.labels, [key]: key } },
+        });
+        await Promise.all([
+          ...Array.from({ length: 5 }, (_, i) =>
+            store.jobs.updateMany([
+              { jobId: jobIdOf('a'), change: label(`batch${i}`) },
+              { jobId: jobIdOf('b'), change: label(`batch${i}`) },
+            ]),
+          ),
+          ...Array.from({ length: 5 }, (_, i) =>
+            store.jobs.update(jobIdOf('a'), label(`single${i}`)),
+          ),
+        ]);
+        const a = await store.jobs.get(jobIdOf('a'));
+        const b = await store.jobs.get(jobIdOf('b'));
+        expect(Object.keys(a?.labels ?? {})).toHaveLength(10);
+        expect(a?.runtime.rev).toBe(10);
+        expect(Object.keys(b?.labels ?? {})).toHaveLength(5);
+        expect(b?.runtime.rev).toBe(5);
+      });
+
+      (fenced ? it : it.skip)(
+        'refuses a whole batch from a stale term and writes nothing of it',
+        async () => {
+          for (const id of ['a', 'b']) await store.jobs.create(sampleJob('g', 'p', id));
+          const terms = await h.newerTerm?.();
+          if (!terms) throw new Error('the harness has no newerTerm');
+          const batch = ['a', 'b'].map((id) => ({
+            jobId: jobIdOf(id),
+            change: (j: Job) => ({
+              job: withRuntime(j, { run: RUN }),
+              history: [sampleTask(`t-${id}`, recent(1))],
+            }),
+          }));
+          await expect(store.jobs.updateMany(batch, terms.stale)).rejects.toMatchObject({
+            code: JobsErrorCode.STALE_FENCE,
+          });
+          for (const id of ['a', 'b']) {
+            expect((await store.jobs.get(jobIdOf(id)))?.runtime).toMatchObject({
+              rev: 0,
+              run: null,
+            });
+            expect(await store.tasks.list(jobIdOf(id))).toEqual([]);
+          }
+          expect(await store.jobs.listInFlight()).toEqual([]);
+          expect(await store.jobs.nextDueAt()).toEqual(at('2026-01-01T00:01:00Z'));
+          expect(statuses(await store.jobs.updateMany(batch, terms.current))).toEqual([
+            'updated',
+            'updated',
+          ]);
+          expect(ids(await store.jobs.listInFlight())).toEqual(['g/p/a', 'g/p/b']);
+        },
+      );
     });
 
     describe('due index', () => {

@@ -3,7 +3,7 @@ import { nextFireAfter, newJob } from '@rhythm/jobs';
 import type { TaskStatusUpdate } from './task-status';
 import { decideDue, type DueDecision } from './run-decisions';
 import type { SchedulingContext } from './scheduling-context';
-import { applyTaskUpdate } from './task-transitions';
+import { applyTaskUpdate, applyTaskUpdates } from './task-transitions';
 
 const SPEC: JobSpec = {
   schedule: { type: 'Cron', cron: '*/5 * * * *' },
@@ -253,6 +253,65 @@ describe('state machine', () => {
       scheduledAt: t('2026-03-01T00:10:00Z'),
       trigger: 'cron',
     });
+  });
+});
+
+describe('several updates of a job in one change', () => {
+  it('applies them in order, as one by one: Running and Finished together end the run', () => {
+    const launched = decide(job({ maxRetries: 1 }), '2026-03-01T00:05:00Z').job;
+    const taskId = launched.runtime.currentTaskId;
+    const updates = [
+      update(taskId, 'Running', '2026-03-01T00:05:01Z', { agentId: 'a1' }),
+      update(taskId, 'Failed', '2026-03-01T00:05:02Z', { exitCode: 2 }),
+    ];
+    const now = t('2026-03-01T00:05:02Z');
+    const together = applyTaskUpdates(launched, updates, now);
+    const running = applyTaskUpdate(launched, updates[0], now);
+    const oneByOne = running && applyTaskUpdate(running.job, updates[1], now);
+    expect(together).toEqual({
+      job: oneByOne?.job,
+      history: oneByOne?.history,
+      outcomes: ['Failed'],
+    });
+    expect(together?.history[0]).toMatchObject({ agentId: 'a1', exitCode: 2, state: 'Failed' });
+    expect(together?.job.runtime.retry).toMatchObject({ attempt: 2 });
+  });
+
+  it('skips the updates that change nothing, and returns null when none does', () => {
+    const launched = decide(job(), '2026-03-01T00:05:00Z').job;
+    const taskId = launched.runtime.currentTaskId;
+    const at = '2026-03-01T00:05:01Z';
+    expect(
+      applyTaskUpdates(
+        launched,
+        [update('other', 'Finished', at), update(taskId, 'Staging', at)],
+        t(at),
+      ),
+    ).toBeNull();
+    const done = applyTaskUpdates(
+      launched,
+      [update(taskId, 'Finished', at), update(taskId, 'Lost', at), update(taskId, 'Running', at)],
+      t(at),
+    );
+    expect(done?.outcomes).toEqual(['Finished']);
+    expect(done?.history.map((record) => record.state)).toEqual(['Finished']);
+    expect(done?.job.runtime).toMatchObject({ state: 'Idle', run: null });
+  });
+
+  it('ignores a late duplicate of an earlier task among them: only the current task moves the job', () => {
+    const first = decide(job(), '2026-03-01T00:05:00Z');
+    const firstTask = first.job.runtime.currentTaskId;
+    const done = finish(first.job, 'Finished', '2026-03-01T00:05:01Z').job;
+    const second = decide(done, '2026-03-01T00:10:00Z').job;
+    const secondTask = second.runtime.currentTaskId;
+    const at = '2026-03-01T00:10:01Z';
+    const result = applyTaskUpdates(
+      second,
+      [update(firstTask, 'Finished', at), update(secondTask, 'Finished', at)],
+      t(at),
+    );
+    expect(result?.history.map((record) => record.taskId)).toEqual([secondTask]);
+    expect(result?.outcomes).toEqual(['Finished']);
   });
 });
 

@@ -70,6 +70,39 @@ export function applyTaskUpdate(
   };
 }
 
+/** Several updates of one job's tasks applied as one change. */
+export interface TaskTransitions {
+  readonly job: Job;
+  readonly history: readonly TaskRecord[];
+  /** Every run the updates ended, in order. */
+  readonly outcomes: readonly TaskOutcome[];
+}
+
+/**
+ * Applies a job's updates one after the other, in the order the runner sent them, as one change,
+ * so that e.g. Running and Finished arriving together cost one write. The result is the same as
+ * applying each on its own; null when none of them changes anything.
+ */
+export function applyTaskUpdates(
+  job: Job,
+  updates: readonly TaskStatusUpdate[],
+  now: Date,
+): TaskTransitions | null {
+  let current = job;
+  const history: TaskRecord[] = [];
+  const outcomes: TaskOutcome[] = [];
+  let changed = false;
+  for (const update of updates) {
+    const transition = applyTaskUpdate(current, update, now);
+    if (!transition) continue;
+    changed = true;
+    current = transition.job;
+    history.push(...transition.history);
+    if (transition.outcome) outcomes.push(transition.outcome);
+  }
+  return changed ? { job: current, history, outcomes } : null;
+}
+
 /** A run killed for its timeout counts as failed, as does any other kill by the scheduler. */
 function outcomeOf(update: TaskStatusUpdate, run: ActiveRun): TaskOutcome {
   if (update.state === 'Killed' && run.killReason?.startsWith('timed out')) return 'Failed';

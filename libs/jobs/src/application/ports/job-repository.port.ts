@@ -1,5 +1,6 @@
 import type { Job } from '../../domain/job';
 import type { JobFilter, JobId } from '../../domain/job-id';
+import type { JobsError } from '../../domain/jobs.errors';
 import type { TaskRecord } from '../../domain/task-record';
 
 export const JOB_REPOSITORY = Symbol('JOB_REPOSITORY');
@@ -9,6 +10,25 @@ export interface JobChange {
   readonly job: Job;
   readonly history?: readonly TaskRecord[];
 }
+
+/** One job's part of a batch: the same change function `update` takes. */
+export interface JobBatchChange {
+  readonly jobId: JobId;
+  readonly change: (job: Job) => JobChange | null;
+}
+
+/** What became of one change of a batch. */
+export type JobBatchResult =
+  /** Written; `job` is as stored afterwards. */
+  | { readonly status: 'updated'; readonly job: Job }
+  /** The change returned null for `job`, as stored; nothing was written. */
+  | { readonly status: 'unchanged'; readonly job: Job }
+  | { readonly status: 'not-found' }
+  /**
+   * Not written because the store failed (STORE_UNAVAILABLE, STALE_FENCE) after other changes of
+   * the batch were: retrying it alone is safe.
+   */
+  | { readonly status: 'failed'; readonly error: JobsError };
 
 /**
  * A leadership term's fencing token: a write carrying it is refused (JobsError STALE_FENCE) once a
@@ -40,6 +60,18 @@ export interface JobRepository {
    * Resolves to the job as stored afterwards.
    */
   update(jobId: JobId, change: (job: Job) => JobChange | null, fence?: Fence): Promise<Job>;
+
+  /**
+   * Applies many jobs' changes as `update` applies one (each atomic, compare-and-set on its
+   * revision, re-read and re-applied on a concurrent change), in a few round trips and with one
+   * fence check per write instead of one per job. A job may appear more than once; its changes
+   * apply in order. Resolves to one result per change, in the order given.
+   *
+   * Rejects (STALE_FENCE, STORE_UNAVAILABLE) only when nothing was written; a failure after part
+   * of the batch was written is reported per change as `failed`, so that the caller still acts on
+   * the changes that were committed (a claimed launch must not be forgotten).
+   */
+  updateMany(changes: readonly JobBatchChange[], fence?: Fence): Promise<JobBatchResult[]>;
 
   /** Removes the job together with its task history; false when absent. */
   delete(jobId: JobId): Promise<boolean>;

@@ -1,4 +1,10 @@
-import type { Fence, JobChange, JobRepository } from '../../application/ports/job-repository.port';
+import type {
+  Fence,
+  JobBatchChange,
+  JobBatchResult,
+  JobChange,
+  JobRepository,
+} from '../../application/ports/job-repository.port';
 import type { Job } from '../../domain/job';
 import type { JobFilter, JobId } from '../../domain/job-id';
 import { jobKey, jobKeyPrefix } from '../../domain/job-id';
@@ -30,6 +36,31 @@ export class EmbeddedJobRepository implements JobRepository {
     const updated = await this.store.updateJob(jobKey(jobId), change);
     if (updated === null) throw JobsError.notFound();
     return updated;
+  }
+
+  /**
+   * Each change is applied to memory at once, one after the other, and all of them share one
+   * journal write and fsync (the store's group commit), so a batch costs one disk round trip. They
+   * become durable together or fail together, hence rejecting the whole batch on a failure. The
+   * fence is ignored, as in `update`.
+   */
+  async updateMany(changes: readonly JobBatchChange[], _fence?: Fence): Promise<JobBatchResult[]> {
+    const settled = await Promise.allSettled(
+      changes.map(async ({ jobId, change }): Promise<JobBatchResult> => {
+        let changed = false;
+        const stored = await this.store.updateJob(jobKey(jobId), (job) => {
+          const proposed = change(job);
+          changed = proposed !== null;
+          return proposed;
+        });
+        if (stored === null) return { status: 'not-found' };
+        return { status: changed ? 'updated' : 'unchanged', job: stored };
+      }),
+    );
+    return settled.map((outcome) => {
+      if (outcome.status === 'rejected') throw outcome.reason;
+      return outcome.value;
+    });
   }
 
   async delete(jobId: JobId): Promise<boolean> {

@@ -1,12 +1,15 @@
 import type Redis from 'ioredis';
 import { RedisServer } from '../../../../../test/support/redis-server';
 import { JobsErrorCode } from '../../domain/jobs.errors';
+import type { JobChange } from '../../application/ports/job-repository.port';
+import type { Job } from '../../domain/job';
 import { sampleJob, withRuntime } from '../../testing/job-fixtures';
 import {
   CONTRACT_RETENTION,
   describeJobStoreContract,
   type JobStoreUnderTest,
 } from '../../testing/job-store.contract';
+import { encodeRuntime } from '../job-codec';
 import { createRedisConnection } from './redis-connection';
 import { RedisJobKeys } from './redis-job-keys';
 import { RedisJobRepository } from './redis-job.repository';
@@ -49,6 +52,10 @@ describeJobStoreContract('RedisJobRepository', () => {
     },
     async close() {
       client?.disconnect();
+    },
+    async newerTerm() {
+      await client?.set(KEYS.leaderEpoch, '7');
+      return { stale: { epoch: 6 }, current: { epoch: 7 } };
     },
   };
 });
@@ -94,6 +101,82 @@ describe('RedisJobRepository', () => {
     expect((await store.jobs.get(job.jobId))?.runtime.state).toBe('Staging');
   });
 
+  describe('updateMany', () => {
+    const jobIdOf = (id: string) => ({ group: 'g', project: 'p', id });
+    const label =
+      (key: string, onCall?: (call: number) => void) =>
+      (j: Job): JobChange => {
+        calls[key] = (calls[key] ?? 0) + 1;
+        onCall?.(calls[key]);
+        return { job: { ...j, labels: { ...j.labels, [key]: String(calls[key]) } } };
+      };
+    let calls: Record<string, number>;
+
+    beforeEach(async () => {
+      calls = {};
+      for (const id of ['a', 'b']) await store.jobs.create(sampleJob('g', 'p', id, { labels: {} }));
+    });
+
+    /** A write of another client that lands between the batch's read and its script. */
+    const bumpRevision = (id: string, rev: number): void => {
+      void client.hset(
+        KEYS.runtimes,
+        `g/p/${id}`,
+        encodeRuntime({ ...sampleJob('g', 'p', id).runtime, rev }),
+      );
+    };
+
+    it('re-reads and re-applies the change of a job whose revision moved, keeping the rest', async () => {
+      const results = await store.jobs.updateMany([
+        { jobId: jobIdOf('a'), change: label('a', (call) => call === 1 && bumpRevision('a', 5)) },
+        { jobId: jobIdOf('b'), change: label('b') },
+      ]);
+      expect(calls).toEqual({ a: 2, b: 1 });
+      expect(results.map((r) => r.status)).toEqual(['updated', 'updated']);
+      expect((await store.jobs.get(jobIdOf('a')))?.runtime.rev).toBe(6);
+      expect(await store.jobs.get(jobIdOf('a'))).toMatchObject({ labels: { a: '2' } });
+      expect((await store.jobs.get(jobIdOf('b')))?.runtime.rev).toBe(1);
+    });
+
+    it('reports a change as failed when the term ends between its rounds, keeping what was written', async () => {
+      await client.set(KEYS.leaderEpoch, '7');
+      const results = await store.jobs.updateMany(
+        [
+          {
+            jobId: jobIdOf('a'),
+            change: label('a', (call) => {
+              if (call === 1) bumpRevision('a', 5);
+              else void client.set(KEYS.leaderEpoch, '8');
+            }),
+          },
+          { jobId: jobIdOf('b'), change: label('b') },
+        ],
+        { epoch: 7 },
+      );
+      expect(results[0]).toMatchObject({
+        status: 'failed',
+        error: { code: JobsErrorCode.STALE_FENCE },
+      });
+      expect(results[1]).toMatchObject({ status: 'updated', job: { labels: { b: '1' } } });
+      expect((await store.jobs.get(jobIdOf('a')))?.labels).toEqual({});
+      expect((await store.jobs.get(jobIdOf('b')))?.labels).toEqual({ b: '1' });
+    });
+
+    it('reads a batch in one round trip and writes it with one script', async () => {
+      const many = Array.from({ length: 100 }, (_, i) => `m${i}`);
+      for (const id of many) await store.jobs.create(sampleJob('g', 'p', id));
+      await store.jobs.update(jobIdOf('a'), (j) => ({ job: j })); // loads the script
+      const before = await commandCalls(client);
+      const results = await store.jobs.updateMany(
+        many.map((id) => ({ jobId: jobIdOf(id), change: (j: Job) => ({ job: j }) })),
+      );
+      const after = await commandCalls(client);
+      expect(results.every((r) => r.status === 'updated')).toBe(true);
+      expect(after.hmget - before.hmget).toBe(2); // specs and runtimes, in one pipeline
+      expect(after.evalsha + after.eval - before.evalsha - before.eval).toBe(1);
+    });
+  });
+
   it('reports an unreachable Redis as STORE_UNAVAILABLE and recovers when it is back', async () => {
     const job = sampleJob('g', 'p', 'a');
     await store.jobs.create(job);
@@ -132,3 +215,11 @@ describe('RedisJobRepository', () => {
     expect(sent).toEqual(['evalsha']);
   });
 });
+
+/** Calls per command since the server started (commands run by scripts included), from INFO. */
+async function commandCalls(client: Redis): Promise<Record<'hmget' | 'evalsha' | 'eval', number>> {
+  const info = await client.info('commandstats');
+  const calls = (name: string) =>
+    Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+  return { hmget: calls('hmget'), evalsha: calls('evalsha'), eval: calls('eval') };
+}

@@ -1,5 +1,11 @@
 import type Redis from 'ioredis';
-import type { Fence, JobChange, JobRepository } from '../../application/ports/job-repository.port';
+import type {
+  Fence,
+  JobBatchChange,
+  JobBatchResult,
+  JobChange,
+  JobRepository,
+} from '../../application/ports/job-repository.port';
 import type { HistoryRetention } from '../../application/ports/task-history.port';
 import type { Job } from '../../domain/job';
 import { dueAt } from '../../domain/job';
@@ -21,29 +27,45 @@ if ARGV[4] ~= '' then redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1]) end
 if ARGV[5] == '1' then redis.call('SADD', KEYS[5], ARGV[1]) end
 return 1`);
 
-// KEYS: specs, runtimes, due, the job's tasks, task sequence, leader epoch, in flight.
-// ARGV: path, expected rev, spec ('' = unchanged), runtime, due score ('' = none), epoch ('' = not
-// fenced), oldest end score kept, most records kept, '1' when a run is in flight, then
-// (end score, task JSON) pairs.
-// Returns -2 stale fence, -1 no such job, 0 revision changed meanwhile, 1 written.
-const UPDATE = new RedisScript(`
-if ARGV[6] ~= '' and redis.call('GET', KEYS[6]) ~= ARGV[6] then return -2 end
-local current = redis.call('HGET', KEYS[2], ARGV[1])
-if not current then return -1 end
-if (cjson.decode(current).rev or 0) ~= tonumber(ARGV[2]) then return 0 end
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
-if ARGV[5] == '' then redis.call('ZREM', KEYS[3], ARGV[1]) else redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1]) end
-if ARGV[9] == '1' then redis.call('SADD', KEYS[7], ARGV[1]) else redis.call('SREM', KEYS[7], ARGV[1]) end
-if #ARGV > 9 then
-  for i = 10, #ARGV, 2 do
-    local seq = redis.call('INCR', KEYS[5])
-    redis.call('ZADD', KEYS[4], ARGV[i], string.format('%016d', seq) .. ':' .. ARGV[i + 1])
+// Changes many jobs in one round trip, each by compare-and-set on its revision, with one fencing
+// check for all of them: a stale epoch writes nothing at all.
+// KEYS: specs, runtimes, due, task sequence, leader epoch, in flight, then each job's tasks key.
+// ARGV: epoch ('' = not fenced), oldest end score kept, most records kept, then per job: path,
+// expected rev, spec ('' = unchanged), runtime, due score ('' = none), '1' when a run is in flight,
+// the number n of task records, and n (end score, task JSON) pairs.
+// Returns -2 for a stale fence, else one code per job: -1 no such job, 0 revision changed
+// meanwhile (not written), 1 written.
+const UPDATE_MANY = new RedisScript(`
+if ARGV[1] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[1] then return -2 end
+local codes = {}
+local a = 4
+for j = 1, #KEYS - 6 do
+  local path = ARGV[a]
+  local records = tonumber(ARGV[a + 6])
+  local current = redis.call('HGET', KEYS[2], path)
+  if not current then
+    codes[j] = -1
+  elseif (cjson.decode(current).rev or 0) ~= tonumber(ARGV[a + 1]) then
+    codes[j] = 0
+  else
+    if ARGV[a + 2] ~= '' then redis.call('HSET', KEYS[1], path, ARGV[a + 2]) end
+    redis.call('HSET', KEYS[2], path, ARGV[a + 3])
+    if ARGV[a + 4] == '' then redis.call('ZREM', KEYS[3], path) else redis.call('ZADD', KEYS[3], ARGV[a + 4], path) end
+    if ARGV[a + 5] == '1' then redis.call('SADD', KEYS[6], path) else redis.call('SREM', KEYS[6], path) end
+    if records > 0 then
+      local tasks = KEYS[6 + j]
+      for i = a + 7, a + 6 + 2 * records, 2 do
+        local seq = redis.call('INCR', KEYS[4])
+        redis.call('ZADD', tasks, ARGV[i], string.format('%016d', seq) .. ':' .. ARGV[i + 1])
+      end
+      redis.call('ZREMRANGEBYSCORE', tasks, '-inf', '(' .. ARGV[2])
+      redis.call('ZREMRANGEBYRANK', tasks, 0, -tonumber(ARGV[3]) - 1)
+    end
+    codes[j] = 1
   end
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[7])
-  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -tonumber(ARGV[8]) - 1)
+  a = a + 7 + 2 * records
 end
-return 1`);
+return codes`);
 
 // KEYS: specs, runtimes, index, due, the job's tasks, in flight. ARGV: path.
 const DELETE = new RedisScript(`
@@ -72,7 +94,7 @@ end
 return out`);
 
 /** Concurrent changes of one job retry their read-modify-write; this bounds a pathological storm. */
-const MAX_UPDATE_ATTEMPTS = 100;
+const MAX_UPDATE_ROUNDS = 100;
 
 export class RedisJobRepository implements JobRepository {
   constructor(
@@ -100,7 +122,7 @@ export class RedisJobRepository implements JobRepository {
 
   get(jobId: JobId): Promise<Job | null> {
     return inRedis(async () => {
-      const [spec, runtime] = await this.readRaw(jobKey(jobId));
+      const [[spec, runtime]] = await this.readMany([jobKey(jobId)]);
       return spec === null || runtime === null ? null : decodeJob(jobId, spec, runtime);
     });
   }
@@ -122,50 +144,110 @@ export class RedisJobRepository implements JobRepository {
     });
   }
 
-  update(jobId: JobId, change: (job: Job) => JobChange | null, fence?: Fence): Promise<Job> {
+  async update(jobId: JobId, change: (job: Job) => JobChange | null, fence?: Fence): Promise<Job> {
+    const [result] = await this.updateMany([{ jobId, change }], fence);
+    switch (result.status) {
+      case 'updated':
+      case 'unchanged':
+        return result.job;
+      case 'not-found':
+        throw JobsError.notFound();
+      case 'failed':
+        throw result.error;
+    }
+  }
+
+  updateMany(changes: readonly JobBatchChange[], fence?: Fence): Promise<JobBatchResult[]> {
     return inRedis(async () => {
-      const path = jobKey(jobId);
-      for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-        const [spec, runtime] = await this.readRaw(path);
-        if (spec === null || runtime === null) throw JobsError.notFound();
-        const current = decodeJob(jobId, spec, runtime);
-        const proposed = change(current);
-        if (!proposed) return current;
-        const next: Job = {
-          ...proposed.job,
-          runtime: { ...proposed.job.runtime, rev: current.runtime.rev + 1 },
-        };
-        const nextSpec = encodeSpec(next);
-        const outcome = await UPDATE.run(
-          this.redis,
-          [
-            this.keys.specs,
-            this.keys.runtimes,
-            this.keys.due,
-            this.keys.tasksOf(path),
-            this.keys.taskSequence,
-            this.keys.leaderEpoch,
-            this.keys.inFlight,
-          ],
-          [
-            path,
-            current.runtime.rev,
-            nextSpec === spec ? '' : nextSpec,
-            encodeRuntime(next.runtime),
-            dueScore(next),
-            fence ? String(fence.epoch) : '',
-            Date.now() - this.retention.maxAgeMs,
-            this.retention.maxPerJob,
-            inFlightFlag(next),
-            ...(proposed.history ?? []).flatMap((task) => [task.end.getTime(), encodeTask(task)]),
-          ],
-        );
-        if (outcome === -2) throw JobsError.staleFence(fence?.epoch ?? 0);
-        if (outcome === -1) throw JobsError.notFound();
-        if (outcome === 1) return next;
+      const results: JobBatchResult[] = new Array<JobBatchResult>(changes.length);
+      let pending = changes.map((_, index) => index);
+      for (let round = 0; pending.length > 0; round++) {
+        if (round === MAX_UPDATE_ROUNDS) {
+          const storm = new Error(`Jobs changed ${MAX_UPDATE_ROUNDS} times during one update`);
+          fail(results, pending, JobsError.storeUnavailable(storm));
+          break;
+        }
+        try {
+          pending = await this.updateRound(changes, pending, results, fence);
+        } catch (error) {
+          // Changes written by an earlier round stand; the caller must learn which.
+          if (round === 0) throw error;
+          fail(results, pending, asJobsError(error));
+          break;
+        }
       }
-      throw new Error(`Job ${path} changed ${MAX_UPDATE_ATTEMPTS} times during one update`);
+      return results;
     });
+  }
+
+  /**
+   * Reads the pending jobs in one round trip, applies their changes and writes them with one
+   * script. Fills in `results` and returns the changes whose job moved on meanwhile.
+   */
+  private async updateRound(
+    changes: readonly JobBatchChange[],
+    pending: readonly number[],
+    results: JobBatchResult[],
+    fence: Fence | undefined,
+  ): Promise<number[]> {
+    const paths = pending.map((index) => jobKey(changes[index].jobId));
+    const stored = await this.readMany(paths);
+    const keys = [
+      this.keys.specs,
+      this.keys.runtimes,
+      this.keys.due,
+      this.keys.taskSequence,
+      this.keys.leaderEpoch,
+      this.keys.inFlight,
+    ];
+    const args: Array<string | number> = [
+      fence ? String(fence.epoch) : '',
+      Date.now() - this.retention.maxAgeMs,
+      this.retention.maxPerJob,
+    ];
+    const writes: Array<{ readonly index: number; readonly job: Job }> = [];
+    pending.forEach((index, i) => {
+      const [spec, runtime] = stored[i];
+      const { jobId, change } = changes[index];
+      if (spec === null || runtime === null) {
+        results[index] = { status: 'not-found' };
+        return;
+      }
+      const current = decodeJob(jobId, spec, runtime);
+      const proposed = change(current);
+      if (!proposed) {
+        results[index] = { status: 'unchanged', job: current };
+        return;
+      }
+      const next: Job = {
+        ...proposed.job,
+        runtime: { ...proposed.job.runtime, rev: current.runtime.rev + 1 },
+      };
+      const history = proposed.history ?? [];
+      keys.push(this.keys.tasksOf(paths[i]));
+      args.push(
+        paths[i],
+        current.runtime.rev,
+        changedSpec(current, spec, next),
+        encodeRuntime(next.runtime),
+        dueScore(next),
+        inFlightFlag(next),
+        history.length,
+      );
+      for (const task of history) args.push(task.end.getTime(), encodeTask(task));
+      writes.push({ index, job: next });
+    });
+    if (writes.length === 0) return [];
+    const codes = await UPDATE_MANY.run(this.redis, keys, args);
+    if (codes === -2) throw JobsError.staleFence(fence?.epoch ?? 0);
+    const moved: number[] = [];
+    (codes as number[]).forEach((code, w) => {
+      const { index, job } = writes[w];
+      if (code === 1) results[index] = { status: 'updated', job };
+      else if (code === -1) results[index] = { status: 'not-found' };
+      else moved.push(index);
+    });
+    return moved;
   }
 
   delete(jobId: JobId): Promise<boolean> {
@@ -210,30 +292,33 @@ export class RedisJobRepository implements JobRepository {
 
   listInFlight(): Promise<Job[]> {
     return inRedis(async () => {
-      const paths = await this.redis.smembers(this.keys.inFlight);
-      const jobs = await Promise.all(
-        paths.sort().map(async (path) => {
-          const [spec, runtime] = await this.readRaw(path);
-          return spec === null || runtime === null
-            ? null
-            : decodeJob(parseJobKey(path), spec, runtime);
-        }),
-      );
-      return jobs.filter((job): job is Job => job !== null);
+      const paths = (await this.redis.smembers(this.keys.inFlight)).sort();
+      const stored = await this.readMany(paths);
+      const jobs: Job[] = [];
+      paths.forEach((path, i) => {
+        const [spec, runtime] = stored[i];
+        if (spec !== null && runtime !== null) {
+          jobs.push(decodeJob(parseJobKey(path), spec, runtime));
+        }
+      });
+      return jobs;
     });
   }
 
-  private async readRaw(path: string): Promise<[string | null, string | null]> {
-    const results = await this.redis
+  /** Spec and runtime of each path (null where absent), in one round trip. */
+  private async readMany(paths: readonly string[]): Promise<Array<[string | null, string | null]>> {
+    if (paths.length === 0) return [];
+    const replies = await this.redis
       .pipeline()
-      .hget(this.keys.specs, path)
-      .hget(this.keys.runtimes, path)
+      .hmget(this.keys.specs, ...paths)
+      .hmget(this.keys.runtimes, ...paths)
       .exec();
-    if (!results) throw new Error('Redis pipeline was discarded');
-    return results.map(([error, value]) => {
+    if (!replies) throw new Error('Redis pipeline was discarded');
+    const [specs, runtimes] = replies.map(([error, value]) => {
       if (error) throw error;
-      return value as string | null;
-    }) as [string | null, string | null];
+      return value as Array<string | null>;
+    });
+    return paths.map((_, i) => [specs[i], runtimes[i]]);
   }
 }
 
@@ -244,4 +329,34 @@ function inFlightFlag(job: Job): string {
 function dueScore(job: Job): string {
   const due = dueAt(job.runtime);
   return due ? String(due.getTime()) : '';
+}
+
+function fail(results: JobBatchResult[], indexes: readonly number[], error: JobsError): void {
+  for (const index of indexes) results[index] = { status: 'failed', error };
+}
+
+function asJobsError(error: unknown): JobsError {
+  return error instanceof JobsError ? error : JobsError.storeUnavailable(error);
+}
+
+/**
+ * The spec argument of a write: '' when unchanged. A change that keeps every spec field by
+ * reference (every scheduler write) is known unchanged without encoding the spec.
+ */
+function changedSpec(current: Job, storedSpec: string, next: Job): string {
+  if (sameSpecFields(current, next)) return '';
+  const spec = encodeSpec(next);
+  return spec === storedSpec ? '' : spec;
+}
+
+function sameSpecFields(current: Job, next: Job): boolean {
+  const fields = Object.keys(next) as Array<keyof Job>;
+  return (
+    fields.length === Object.keys(current).length &&
+    fields.every(
+      (field) =>
+        field === 'runtime' ||
+        (Object.prototype.hasOwnProperty.call(current, field) && current[field] === next[field]),
+    )
+  );
 }
