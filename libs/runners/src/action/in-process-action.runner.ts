@@ -14,7 +14,15 @@ import type {
 import { RhythmRunner, type RunnerDefinition } from '../registry/rhythm-runner.decorator';
 import { checkRunnerOptions } from '../registry/runner-options';
 import { ACTION_FAILED, ActionFailure } from './action-failure';
-import { isNotFound, logWindow, taskFileName, type LogRange } from '../kept-output/kept-output';
+import {
+  isNotFound,
+  logWindow,
+  pruneKeptFiles,
+  readKeptFile,
+  taskFileName,
+  within,
+  type LogRange,
+} from '../kept-output/kept-output';
 import { ActionLog } from './action-log';
 
 export interface InProcessActionRunnerOptions {
@@ -207,33 +215,12 @@ export abstract class InProcessActionRunner<TOptions extends object = object>
     const record = await this.readRecord(taskId);
     if (record === null) return null;
     if (stream !== 'stdout') return EMPTY_LOG;
-    return logWindow(await readOrEmpty(this.logPath(taskId)), record.logSize, range);
+    return logWindow(await readKeptFile(this.logPath(taskId)), record.logSize, range);
   }
 
   /** Deletes kept logs last modified more than `maxAgeMs` ago; returns how many files went. */
-  async pruneLogs(maxAgeMs: number): Promise<number> {
-    let names: string[];
-    try {
-      names = await fsp.readdir(this.logDir);
-    } catch (error) {
-      if (isNotFound(error)) return 0;
-      throw error;
-    }
-    const cutoff = Date.now() - maxAgeMs;
-    let removed = 0;
-    for (const name of names) {
-      if (!/\.(log|json|json\.tmp)$/.test(name)) continue;
-      const file = path.join(this.logDir, name);
-      try {
-        const stat = await fsp.stat(file);
-        if (!stat.isFile() || stat.mtimeMs >= cutoff) continue;
-        await fsp.unlink(file);
-        removed += 1;
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
-    }
-    return removed;
+  pruneLogs(maxAgeMs: number): Promise<number> {
+    return pruneKeptFiles(this.logDir, /\.(log|json|json\.tmp)$/, maxAgeMs);
   }
 
   /**
@@ -462,26 +449,6 @@ function parseRecord(text: string, taskId: string, kind: string): RunRecord | nu
   }
   const restored = { ...update, taskId, at: new Date(update.at) } as unknown as TaskStatusUpdate;
   return { version: RECORD_VERSION, kind, taskId, logSize: record.logSize, update: restored };
-}
-
-async function readOrEmpty(file: string): Promise<Buffer> {
-  try {
-    return await fsp.readFile(file);
-  } catch (error) {
-    if (isNotFound(error)) return Buffer.alloc(0);
-    throw error;
-  }
-}
-
-/** Waits for `promise`, but no longer than `ms`. */
-async function within(ms: number, promise: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  try {
-    await Promise.race([promise.then(() => undefined), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Duck-typed: errors from Node's internals may come from another realm (e.g. under jest). */

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
 import type { TaskLog } from '@rhythm/scheduling';
 
 /**
@@ -36,4 +38,54 @@ export function taskFileName(taskId: string): string {
 
 export function isNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+}
+
+/** A kept file's bytes; empty when it was never written or is gone. */
+export async function readKeptFile(file: string): Promise<Buffer> {
+  try {
+    return await fsp.readFile(file);
+  } catch (error) {
+    if (isNotFound(error)) return Buffer.alloc(0);
+    throw error;
+  }
+}
+
+/**
+ * Deletes the files of `dir` whose names match `kept` and that were last modified more than
+ * `maxAgeMs` ago; returns how many went. A missing directory has nothing to prune.
+ */
+export async function pruneKeptFiles(dir: string, kept: RegExp, maxAgeMs: number): Promise<number> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch (error) {
+    if (isNotFound(error)) return 0;
+    throw error;
+  }
+  const cutoff = Date.now() - maxAgeMs;
+  let removed = 0;
+  for (const name of names) {
+    if (!kept.test(name)) continue;
+    const file = path.join(dir, name);
+    try {
+      const stat = await fsp.stat(file);
+      if (!stat.isFile() || stat.mtimeMs >= cutoff) continue;
+      await fsp.unlink(file);
+      removed += 1;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+  return removed;
+}
+
+/** Waits for `promise`, but no longer than `ms` (a runner's shutdown must not hang the app's). */
+export async function within(ms: number, promise: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  try {
+    await Promise.race([promise.then(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -18,7 +18,14 @@ import { withoutSecretVariables } from '../secrets/environment-secret-store';
 import { resolveJobSecrets } from '../secrets/resolve-job-secrets';
 import { SECRET_STORE, type SecretStore } from '../secrets/secret-store.port';
 import { TailBuffer } from './tail-buffer';
-import { isNotFound, logWindow, taskFileName } from '../kept-output/kept-output';
+import {
+  isNotFound,
+  logWindow,
+  pruneKeptFiles,
+  readKeptFile,
+  taskFileName,
+  within,
+} from '../kept-output/kept-output';
 
 const execFileAsync = promisify(execFile);
 
@@ -278,41 +285,14 @@ export class LocalProcessRunner implements Runner {
     }
     const sidecar = await this.readSidecar(taskId);
     if (!sidecar) return null;
-    let kept: Buffer;
-    try {
-      kept = await fsp.readFile(`${this.basePath(taskId)}.${stream}`);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      kept = Buffer.alloc(0);
-    }
+    const kept = await readKeptFile(`${this.basePath(taskId)}.${stream}`);
     const size = stream === 'stdout' ? sidecar.stdoutSize : sidecar.stderrSize;
     return logWindow(kept, size, range);
   }
 
   /** Deletes kept logs last modified more than `maxAgeMs` ago; returns how many files went. */
-  async pruneLogs(maxAgeMs: number): Promise<number> {
-    let names: string[];
-    try {
-      names = await fsp.readdir(this.logDir);
-    } catch (error) {
-      if (isNotFound(error)) return 0;
-      throw error;
-    }
-    const cutoff = Date.now() - maxAgeMs;
-    let removed = 0;
-    for (const name of names) {
-      if (!/\.(stdout|stderr|json|json\.tmp)$/.test(name)) continue;
-      const file = path.join(this.logDir, name);
-      try {
-        const stat = await fsp.stat(file);
-        if (!stat.isFile() || stat.mtimeMs >= cutoff) continue;
-        await fsp.unlink(file);
-        removed += 1;
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
-    }
-    return removed;
+  pruneLogs(maxAgeMs: number): Promise<number> {
+    return pruneKeptFiles(this.logDir, /\.(stdout|stderr|json|json\.tmp)$/, maxAgeMs);
   }
 
   /**
@@ -589,17 +569,6 @@ async function exists(file: string): Promise<boolean> {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Waits for `promise`, but no longer than `ms`. */
-async function within(ms: number, promise: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  try {
-    await Promise.race([promise.then(() => undefined), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

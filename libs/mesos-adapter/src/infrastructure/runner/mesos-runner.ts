@@ -159,10 +159,14 @@ export class MesosRunner implements Runner, OnModuleInit, OnApplicationShutdown 
     const located = await this.locate(taskId);
     if (!located) return null;
     const path = sandboxPath(located.frameworkId, located.executorId, stream);
-    const head = await this.operator.readFile(located.agentUrl, path, 0, 0);
-    if (!head) return null;
     const length = range.length ?? DEFAULT_LOG_BYTES;
-    const offset = range.offset ?? Math.max(0, head.size - length);
+    let offset = range.offset;
+    if (offset === undefined) {
+      // Without an offset the tail is wanted: one zero-length read gives the file's size.
+      const head = await this.operator.readFile(located.agentUrl, path, 0, 0);
+      if (!head) return null;
+      offset = Math.max(0, head.size - length);
+    }
     const chunk = await this.operator.readFile(located.agentUrl, path, offset, length);
     if (!chunk) return null;
     return { offset, data: chunk.data.toString('utf8'), size: chunk.size };
