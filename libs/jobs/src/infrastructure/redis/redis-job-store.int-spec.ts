@@ -198,21 +198,47 @@ describe('RedisJobRepository', () => {
     expect(await store.jobs.get({ group: 'g', project: 'p', id: 'b' })).toBeNull();
   });
 
-  it('lists many jobs in one round trip', async () => {
+  it('lists many jobs in two round trips, reading the stored JSON in slices sent at once', async () => {
     await Promise.all(
       Array.from({ length: 2000 }, (_, i) =>
         store.jobs.create(sampleJob(`g${i % 7}`, 'p', `job-${i}`)),
       ),
     );
-    await store.jobs.list({ group: 'none' }); // loads the script into this server
     const sent: string[] = [];
+    let repliesBeforeLastSend = 0;
+    let replies = 0;
     const original = client.sendCommand.bind(client);
     client.sendCommand = (command, stream) => {
       sent.push(command.name);
+      repliesBeforeLastSend = replies;
+      void command.promise.then(() => replies++);
       return original(command, stream);
     };
-    expect(await store.jobs.list({})).toHaveLength(2000);
-    expect(sent).toEqual(['evalsha']);
+    const jobs = await store.jobs.list({});
+    expect(jobs).toHaveLength(2000);
+    expect(jobs.map((job) => job.jobId.id)).toContain('job-1999');
+    // The index, then spec and runtime of 4 slices of 500, all sent once the index is known.
+    expect(sent).toEqual(['zrangebylex', ...Array<string>(8).fill('hmget')]);
+    expect(repliesBeforeLastSend).toBe(1);
+  });
+
+  it('lists a job changed by another instance as it is now, reusing only unchanged decodings', async () => {
+    await store.jobs.create(sampleJob('g', 'p', 'a'));
+    await store.jobs.create(sampleJob('g', 'p', 'b'));
+    const [a1, b1] = await store.jobs.list({});
+    const other = createRedisConnection(server.url);
+    try {
+      await openStore(other).jobs.update({ group: 'g', project: 'p', id: 'b' }, (job) => ({
+        job: withRuntime(job, { state: 'Running', currentTaskId: 'task-b' }),
+      }));
+    } finally {
+      other.disconnect();
+    }
+    const [a2, b2] = await store.jobs.list({});
+    expect(a2).toBe(a1);
+    expect(b2).not.toBe(b1);
+    expect(b2.runtime).toMatchObject({ state: 'Running', currentTaskId: 'task-b' });
+    expect(await store.jobs.get({ group: 'g', project: 'p', id: 'b' })).toBe(b2);
   });
 });
 

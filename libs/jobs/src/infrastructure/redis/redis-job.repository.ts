@@ -12,7 +12,8 @@ import { dueAt } from '../../domain/job';
 import type { JobFilter, JobId } from '../../domain/job-id';
 import { jobKey, jobKeyPrefix, parseJobKey } from '../../domain/job-id';
 import { JobsError } from '../../domain/jobs.errors';
-import { decodeJob, encodeRuntime, encodeSpec, encodeTask } from '../job-codec';
+import { encodeRuntime, encodeSpec, encodeTask } from '../job-codec';
+import { DecodedJobCache } from './decoded-job.cache';
 import { inRedis, RedisScript } from './redis-connection';
 import type { RedisJobKeys } from './redis-job-keys';
 
@@ -77,21 +78,16 @@ redis.call('DEL', KEYS[5])
 redis.call('SREM', KEYS[6], ARGV[1])
 return 1`);
 
-// KEYS: specs, runtimes, index. ARGV: lex min, lex max. One round trip and one consistent view,
-// however many jobs match: returns path, spec, runtime triples in path order.
-const LIST = new RedisScript(`
-local paths = redis.call('ZRANGEBYLEX', KEYS[3], ARGV[1], ARGV[2])
-local out = {}
-for i, path in ipairs(paths) do
-  local spec = redis.call('HGET', KEYS[1], path)
-  local runtime = redis.call('HGET', KEYS[2], path)
-  if spec and runtime then
-    out[#out + 1] = path
-    out[#out + 1] = spec
-    out[#out + 1] = runtime
-  end
-end
-return out`);
+/**
+ * Jobs per read of a listing. The slices are all sent at once, so Redis writes slice n + 1 while
+ * this process decodes slice n, instead of one big script blocking Redis for the whole listing and
+ * the decoding starting only after it. A job changed meanwhile is listed as it was when its slice
+ * was read; one deleted meanwhile is left out.
+ */
+const LIST_SLICE = 500;
+
+/** Decoded jobs kept for reuse (see DecodedJobCache): more than any listing should hold. */
+const MAX_DECODED = 200_000;
 
 /** Concurrent changes of one job retry their read-modify-write; this bounds a pathological storm. */
 const MAX_UPDATE_ROUNDS = 100;
@@ -102,6 +98,8 @@ export class RedisJobRepository implements JobRepository {
     private readonly keys: RedisJobKeys,
     private readonly retention: HistoryRetention,
   ) {}
+
+  private readonly decoded = new DecodedJobCache(MAX_DECODED);
 
   create(job: Job): Promise<void> {
     return inRedis(async () => {
@@ -122,24 +120,35 @@ export class RedisJobRepository implements JobRepository {
 
   get(jobId: JobId): Promise<Job | null> {
     return inRedis(async () => {
-      const [[spec, runtime]] = await this.readMany([jobKey(jobId)]);
-      return spec === null || runtime === null ? null : decodeJob(jobId, spec, runtime);
+      const path = jobKey(jobId);
+      const [[spec, runtime]] = await this.readMany([path]);
+      if (spec === null || runtime === null) return null;
+      return this.decoded.decode(path, spec, runtime);
     });
   }
 
   list(filter: JobFilter): Promise<Job[]> {
     return inRedis(async () => {
       const prefix = jobKeyPrefix(filter);
-      const range = prefix === '' ? ['-', '+'] : [`[${prefix}`, `(${prefix}\xff`];
-      const flat = (await LIST.run(
-        this.redis,
-        [this.keys.specs, this.keys.runtimes, this.keys.index],
-        range,
-      )) as string[];
-      const jobs: Job[] = [];
-      for (let i = 0; i < flat.length; i += 3) {
-        jobs.push(decodeJob(parseJobKey(flat[i]), flat[i + 1], flat[i + 2]));
+      const paths =
+        prefix === ''
+          ? await this.redis.zrangebylex(this.keys.index, '-', '+')
+          : await this.redis.zrangebylex(this.keys.index, `[${prefix}`, `(${prefix}\xff`);
+      const slices: Array<Promise<Array<[string | null, string | null]>>> = [];
+      for (let start = 0; start < paths.length; start += LIST_SLICE) {
+        slices.push(this.readMany(paths.slice(start, start + LIST_SLICE)));
       }
+      const jobs: Job[] = [];
+      for (let s = 0; s < slices.length; s++) {
+        const stored = await slices[s];
+        stored.forEach(([spec, runtime], i) => {
+          // A job deleted since the index was read has neither; it is simply not listed.
+          if (spec !== null && runtime !== null) {
+            jobs.push(this.decoded.decode(paths[s * LIST_SLICE + i], spec, runtime));
+          }
+        });
+      }
+      if (prefix === '') this.decoded.retainOnly(paths);
       return jobs;
     });
   }
@@ -208,12 +217,12 @@ export class RedisJobRepository implements JobRepository {
     const writes: Array<{ readonly index: number; readonly job: Job }> = [];
     pending.forEach((index, i) => {
       const [spec, runtime] = stored[i];
-      const { jobId, change } = changes[index];
+      const { change } = changes[index];
       if (spec === null || runtime === null) {
         results[index] = { status: 'not-found' };
         return;
       }
-      const current = decodeJob(jobId, spec, runtime);
+      const current = this.decoded.decode(paths[i], spec, runtime);
       const proposed = change(current);
       if (!proposed) {
         results[index] = { status: 'unchanged', job: current };
@@ -265,6 +274,7 @@ export class RedisJobRepository implements JobRepository {
         ],
         [path],
       );
+      this.decoded.forget(path);
       return deleted === 1;
     });
   }
@@ -298,7 +308,7 @@ export class RedisJobRepository implements JobRepository {
       paths.forEach((path, i) => {
         const [spec, runtime] = stored[i];
         if (spec !== null && runtime !== null) {
-          jobs.push(decodeJob(parseJobKey(path), spec, runtime));
+          jobs.push(this.decoded.decode(path, spec, runtime));
         }
       });
       return jobs;
