@@ -13,7 +13,9 @@
  * BENCH_QUIET_WAIT (seconds to wait, before each data set, for other processes to leave the CPU
  * alone, default 120; the bench goes on regardless afterwards and reports their share per run),
  * BENCH_CRON (the schedule of every benchmark job, default '0 0 1 1 *' so that the scheduler
- * launches no runs while the API is measured; '*\/5 * * * *' makes all jobs fire together).
+ * launches no runs while the API is measured; '*\/5 * * * *' makes all jobs fire together),
+ * BENCH_CEILINGS (servers without the app measured first with the same GET and POST loads,
+ * default express,node; none to skip).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
@@ -92,6 +94,7 @@ type StoreKind = 'redis' | 'embedded';
 
 const REPO_ROOT = path.resolve(__dirname, '../../../../..');
 const API_MAIN = path.resolve(__dirname, '../../apps/api/src/main.js');
+const CEILING_MAIN = path.resolve(__dirname, 'http-ceiling-server.js');
 const RESULTS_FILE = path.join(REPO_ROOT, '.bench', 'results.json');
 
 const DURATION_S = positiveNumber('BENCH_DURATION', 10);
@@ -111,6 +114,13 @@ const STORES = list('BENCH_STORES', ['redis', 'embedded']).map((store): StoreKin
   if (store !== 'redis' && store !== 'embedded') throw new Error(`bad store: ${store}`);
   return store;
 });
+type CeilingKind = 'express' | 'node';
+const CEILINGS = list('BENCH_CEILINGS', ['express', 'node'])
+  .filter((kind) => kind !== 'none')
+  .map((kind): CeilingKind => {
+    if (kind !== 'express' && kind !== 'node') throw new Error(`bad ceiling: ${kind}`);
+    return kind;
+  });
 
 const GROUPS = 50;
 const PROJECTS_PER_GROUP = 5;
@@ -137,7 +147,8 @@ const GOALS = {
 // Result rows
 
 interface Row {
-  store: StoreKind;
+  /** The store, or the ceiling server (`no app: express`, `no app: node:http`). */
+  store: string;
   jobs: number;
   scenario: string;
   connections: number | null;
@@ -224,11 +235,19 @@ class ApiProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Runs in `workDir`, so that nothing it writes lands in the repository. */
-  static async start(env: Record<string, string>, workDir: string): Promise<ApiProcess> {
-    if (!existsSync(API_MAIN)) throw new Error(`${API_MAIN} is missing; run npm run build first`);
+  /**
+   * Runs in `workDir`, so that nothing it writes lands in the repository. `main` is the API, or a
+   * ceiling server (which takes the port as its last argument).
+   */
+  static async start(
+    env: Record<string, string>,
+    workDir: string,
+    main: readonly string[] = [API_MAIN],
+  ): Promise<ApiProcess> {
+    if (!existsSync(main[0])) throw new Error(`${main[0]} is missing; run npm run build first`);
     const port = await freePort();
-    const child = spawn(process.execPath, [...API_NODE_ARGS, API_MAIN], {
+    const args = main[0] === API_MAIN ? main : [...main, String(port)];
+    const child = spawn(process.execPath, [...API_NODE_ARGS, ...args], {
       env: { ...process.env, ...env, RHYTHM_ADDR: `127.0.0.1:${port}`, RHYTHM_LOG_LEVEL: 'error' },
       stdio: ['ignore', 'ignore', 'pipe'],
       cwd: workDir,
@@ -671,11 +690,7 @@ async function benchDataset(store: StoreKind, jobs: number, rows: Row[]): Promis
     });
 
     // a. GET one job.
-    const middle = seededJob(Math.floor(jobs / 2));
-    const getSpec: LoadSpec = {
-      url: `${api.baseUrl}/api/v1/jobs/${middle.group}/${middle.project}/${middle.id}`,
-      connections: GET_CONNECTIONS,
-    };
+    const getSpec = getOneJobSpec(api, seededJob(Math.floor(jobs / 2)));
     log(`[${store} ${jobs}] GET one job`);
     sampler.enterPhase('GET one job: warm-up');
     await load(getSpec, { duration: WARMUP_S });
@@ -719,24 +734,7 @@ async function benchDataset(store: StoreKind, jobs: number, rows: Row[]): Promis
     });
 
     // b. POST new jobs, each with a fresh id, after the list so it saw exactly `jobs` jobs.
-    const postSpec: LoadSpec = {
-      url: api.baseUrl,
-      connections: POST_CONNECTIONS,
-      requests: [
-        {
-          method: 'POST',
-          path: '/api/v1/jobs',
-          headers: { 'content-type': 'application/json' },
-          setupRequest: (req) => {
-            const n = postSerial++;
-            return {
-              ...req,
-              body: jobBody({ group: `bench-${n % GROUPS}`, project: 'post', id: `post-${n}` }),
-            };
-          },
-        },
-      ],
-    };
+    const postSpec = postNewJobSpec(api);
     log(`[${store} ${jobs}] POST new jobs`);
     sampler.enterPhase('POST new job: warm-up');
     await load(postSpec, { duration: WARMUP_S });
@@ -782,6 +780,83 @@ async function benchDataset(store: StoreKind, jobs: number, rows: Row[]): Promis
         `VmHWM (${hwm === null ? 'n/a' : `${hwm.toFixed(1)} MB`}); ` +
         `${runLogEntries} entries in the local runner's log directory`,
     });
+  } finally {
+    cleanups.delete(cleanup);
+    await cleanup();
+  }
+}
+
+function getOneJobSpec(api: ApiProcess, job: JobName): LoadSpec {
+  return {
+    url: `${api.baseUrl}/api/v1/jobs/${job.group}/${job.project}/${job.id}`,
+    connections: GET_CONNECTIONS,
+  };
+}
+
+/** POSTs of new jobs, each with a fresh id. */
+function postNewJobSpec(api: ApiProcess): LoadSpec {
+  return {
+    url: api.baseUrl,
+    connections: POST_CONNECTIONS,
+    requests: [
+      {
+        method: 'POST',
+        path: '/api/v1/jobs',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => {
+          const n = postSerial++;
+          return {
+            ...req,
+            body: jobBody({ group: `bench-${n % GROUPS}`, project: 'post', id: `post-${n}` }),
+          };
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * The same GET and POST loads against a server with no application behind its routes (see
+ * http-ceiling-server.ts): the most this machine gives Express 5, or node:http, today.
+ */
+async function benchCeiling(kind: CeilingKind, rows: Row[]): Promise<void> {
+  const label = kind === 'express' ? 'no app: express' : 'no app: node:http';
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'rhythm-bench-'));
+  let server: ApiProcess | null = null;
+  const cleanup = async (): Promise<void> => {
+    await server?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  cleanups.add(cleanup);
+  try {
+    await waitForQuiet(`[${label}]`);
+    server = await ApiProcess.start({}, workDir, [CEILING_MAIN, kind]);
+    const sampler = new RssSampler(server.pid);
+    try {
+      const scenarios: Array<[string, LoadSpec, number]> = [
+        ['GET one job', getOneJobSpec(server, seededJob(0)), GET_CONNECTIONS],
+        ['POST new job', postNewJobSpec(server), POST_CONNECTIONS],
+      ];
+      for (const [scenario, spec, connections] of scenarios) {
+        log(`[${label}] ${scenario}`);
+        await load(spec, { duration: WARMUP_S });
+        const close = openWindow(sampler, server.pid);
+        const measured = await load(spec, { duration: DURATION_S });
+        rows.push({
+          store: label,
+          jobs: 0,
+          ...measuredColumns(measured),
+          scenario,
+          connections,
+          ...close(),
+          goal: '-',
+          pass: true,
+          note: 'ceiling: the route answers a constant job (GET) or parses the body (POST)',
+        });
+      }
+    } finally {
+      sampler.stop();
+    }
   } finally {
     cleanups.delete(cleanup);
     await cleanup();
@@ -944,6 +1019,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    for (const kind of CEILINGS) await benchCeiling(kind, rows);
     for (const store of STORES) {
       for (const jobs of SIZES) {
         await benchDataset(store, jobs, rows);
