@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { RedisServer } from './support/redis-server';
@@ -177,6 +180,25 @@ describe.each<StoreKind>(['embedded', 'redis'])(
       expect(missing.status).toBe(404);
     });
 
+    it('kills the run of a job deleted while it runs', async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'rhythm-doomed-'));
+      try {
+        const pidFile = path.join(dir, 'pid');
+        await createJob('doomed', { cmd: `echo $$ > ${pidFile}; sleep 30` });
+        await request(http).post('/api/v1/jobs/g/p/doomed/run');
+        const pid = await waitFor(async () => {
+          const text = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '';
+          return text === '' ? 0 : Number(text);
+        }, 'the run to start');
+        expect(isAlive(pid)).toBe(true);
+        expect((await request(http).delete('/api/v1/jobs/g/p/doomed')).status).toBe(204);
+        await waitFor(async () => !isAlive(pid), 'the run to be killed');
+        expect((await request(http).get('/api/v1/jobs/g/p/doomed')).status).toBe(404);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('never runs a job twice at once: a run-now during a run waits for its end', async () => {
       await createJob('serial', { cmd: 'sleep 0.5' });
       await request(http).post('/api/v1/jobs/g/p/serial/run');
@@ -285,3 +307,12 @@ describe.each<StoreKind>(['embedded', 'redis'])(
     });
   },
 );
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -15,6 +15,7 @@ export {
   type JobBatchResult,
   type JobChange,
   type JobRepository,
+  type OrphanedRun,
 } from './application/ports/job-repository.port';
 export {
   TASK_HISTORY,

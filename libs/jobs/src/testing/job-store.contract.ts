@@ -514,6 +514,27 @@ export function describeJobStoreContract(name: string, harness: () => JobStoreHa
       expect(await store.jobs.delete(job.jobId)).toBe(false);
     });
 
+    it('keeps the run in flight of a deleted job as orphaned until it is forgotten', async () => {
+      const running = (id: string, runner: string) =>
+        withRuntime(sampleJob('g', 'p', id), { run: { ...RUN, taskId: `task-${id}`, runner } });
+      await store.jobs.create(running('a', 'local'));
+      await store.jobs.create(running('b', 'mesos'));
+      await store.jobs.create(sampleJob('g', 'p', 'idle'));
+      expect(await store.jobs.listOrphanedRuns()).toEqual([]);
+      await store.jobs.delete(jobIdOf('idle'));
+      await store.jobs.delete(jobIdOf('a'));
+      await store.jobs.delete(jobIdOf('b'));
+      expect(await store.jobs.delete(jobIdOf('b'))).toBe(false);
+      expect(await store.jobs.listOrphanedRuns()).toEqual([
+        { taskId: 'task-a', runner: 'local' },
+        { taskId: 'task-b', runner: 'mesos' },
+      ]);
+      await store.jobs.forgetOrphanedRuns(['task-a', 'task-unknown']);
+      expect(await store.jobs.listOrphanedRuns()).toEqual([{ taskId: 'task-b', runner: 'mesos' }]);
+      await store.jobs.forgetOrphanedRuns(['task-b']);
+      expect(await store.jobs.listOrphanedRuns()).toEqual([]);
+    });
+
     it('keeps scheduler state across a restart, and removes a value set to null', async () => {
       expect(await store.state.get('mesos.frameworkId')).toBeNull();
       await store.state.set('mesos.frameworkId', 'f-1');

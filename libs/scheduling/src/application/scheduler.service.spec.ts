@@ -14,6 +14,7 @@ import {
   type JobRepository,
   type JobsSettings,
   type JobSpec,
+  type OrphanedRun,
   type TaskOutcome,
   type TaskRecord,
 } from '@rhythm/jobs';
@@ -119,7 +120,20 @@ class RecordingStore implements JobRepository {
   }
 
   async delete(jobId: JobId): Promise<boolean> {
-    return this.jobs.delete(jobKey(jobId));
+    const key = jobKey(jobId);
+    const run = this.jobs.get(key)?.runtime.run;
+    if (run) this.orphans.set(run.taskId, run.runner);
+    return this.jobs.delete(key);
+  }
+
+  readonly orphans = new Map<string, string>();
+
+  async listOrphanedRuns(): Promise<OrphanedRun[]> {
+    return [...this.orphans].map(([taskId, runner]) => ({ taskId, runner }));
+  }
+
+  async forgetOrphanedRuns(taskIds: readonly string[]): Promise<void> {
+    for (const taskId of taskIds) this.orphans.delete(taskId);
   }
 
   /** What each look at the due index asked for and got. */
@@ -167,7 +181,16 @@ class FakeRunner implements Runner {
     this.launched.push(run);
   }
 
-  async kill(): Promise<void> {}
+  readonly killed: string[] = [];
+  failKills = 0;
+
+  async kill(taskId: string): Promise<void> {
+    if (this.failKills > 0) {
+      this.failKills--;
+      throw new Error('agent unreachable');
+    }
+    this.killed.push(taskId);
+  }
 
   /** As real runners do: a task it was never given is lost. */
   async reconcile(taskIds: readonly string[]): Promise<void> {
@@ -493,5 +516,35 @@ describe('SchedulerService: status updates coalesced', () => {
     running = null;
     expect(ended).toEqual(['Finished']);
     expect(store.jobs.get('g/p/j0')?.runtime.state).toBe('Idle');
+  });
+});
+
+describe('SchedulerService: runs of deleted jobs', () => {
+  it('kills the run of a job deleted while it ran, retrying a failed kill, and forgets it', async () => {
+    const { store, runner, scheduler } = harness(1);
+    runner.failKills = 1;
+    await scheduler.onApplicationBootstrap();
+    await until('the launch', () => runner.launched.length === 1);
+    const [{ taskId, jobId }] = runner.launched;
+    await until('the run committed', () => store.jobs.get(jobKey(jobId))?.runtime.run !== null);
+    expect(await store.delete(jobId)).toBe(true);
+    await until('the kill', () => runner.killed.length === 1);
+    expect(runner.killed).toEqual([taskId]);
+    expect(runner.failKills).toBe(0); // the first kill failed and was sent again
+    await until('the orphan forgotten', () => store.orphans.size === 0);
+    await sleep(30);
+    expect(runner.killed).toEqual([taskId]);
+    // Its end, reported afterwards, finds no job and changes nothing.
+    runner.report(taskId, 'Killed');
+    await sleep(30);
+    expect(store.jobs.size).toBe(0);
+  });
+
+  it('forgets the run of a deleted job whose runner this server does not have', async () => {
+    const { store, runner, scheduler } = harness(0);
+    store.orphans.set('task-x', 'gone-runner');
+    await scheduler.onApplicationBootstrap();
+    await until('the orphan forgotten', () => store.orphans.size === 0);
+    expect(runner.killed).toEqual([]);
   });
 });

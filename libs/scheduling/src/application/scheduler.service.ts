@@ -136,6 +136,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       let nextReconcile = Date.now() + this.settings.reconcileIntervalMs;
       while (!term.signal.aborted) {
         const handled = await this.runDueBatch(term);
+        await this.stopOrphanedRuns();
         if (Date.now() >= nextReconcile) {
           // A run committed but not yet handed to its runner would be reported lost.
           await this.settleDue();
@@ -468,6 +469,44 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
 
   private runnerOf(kind: string): Runner | undefined {
     return this.runners.get(kind);
+  }
+
+  /**
+   * Sends a kill for each run whose job was deleted while it ran, then forgets it: its end has no
+   * job left to record it (the runner's update is dropped as for any unknown job). A run of a
+   * runner this server lacks is forgotten too; a kill that fails is tried again next time.
+   */
+  private async stopOrphanedRuns(): Promise<void> {
+    let orphans;
+    try {
+      orphans = await this.jobs.listOrphanedRuns();
+    } catch (error) {
+      this.logger.warn({ msg: 'cannot read runs of deleted jobs', error: String(error) });
+      return;
+    }
+    if (orphans.length === 0) return;
+    const stopped: string[] = [];
+    await Promise.all(
+      orphans.map(async ({ taskId, runner }) => {
+        try {
+          await this.runners.get(runner)?.kill(taskId);
+          stopped.push(taskId);
+          this.logger.log({ msg: 'killed the run of a deleted job', taskId, runner });
+        } catch (error) {
+          this.logger.warn({
+            msg: 'cannot kill the run of a deleted job',
+            taskId,
+            error: String(error),
+          });
+        }
+      }),
+    );
+    try {
+      await this.jobs.forgetOrphanedRuns(stopped);
+    } catch (error) {
+      // Kept: the kill is sent again next time, and runners ignore kills of tasks they lost.
+      this.logger.warn({ msg: 'cannot forget runs of deleted jobs', error: String(error) });
+    }
   }
 
   /** A run whose runner this server does not have (configuration changed) can only be lost. */

@@ -38,6 +38,13 @@ export interface Fence {
   readonly epoch: number;
 }
 
+/** A run that was in flight when its job was deleted: nothing records its end, so it is stopped. */
+export interface OrphanedRun {
+  readonly taskId: string;
+  /** The runner kind that runs it. */
+  readonly runner: string;
+}
+
 /**
  * Where jobs live. Every method is atomic on its own: no caller ever observes half of a change,
  * and two concurrent callers never both succeed at creating the same job or changing the same
@@ -73,8 +80,17 @@ export interface JobRepository {
    */
   updateMany(changes: readonly JobBatchChange[], fence?: Fence): Promise<JobBatchResult[]>;
 
-  /** Removes the job together with its task history; false when absent. */
+  /**
+   * Removes the job together with its task history; false when absent. A run the job had in
+   * flight becomes an orphaned run in the same change, for the leader to stop.
+   */
   delete(jobId: JobId): Promise<boolean>;
+
+  /** Runs in flight of deleted jobs that the leader has not stopped yet, oldest first. */
+  listOrphanedRuns(): Promise<OrphanedRun[]>;
+
+  /** Drops orphaned runs whose kill was sent (or whose runner is gone). */
+  forgetOrphanedRuns(taskIds: readonly string[]): Promise<void>;
 
   /**
    * Jobs whose `dueAt` is at or before `now`, soonest first, at most `limit`. The index is kept

@@ -4,6 +4,7 @@ import type {
   JobBatchResult,
   JobChange,
   JobRepository,
+  OrphanedRun,
 } from '../../application/ports/job-repository.port';
 import type { Job } from '../../domain/job';
 import type { JobFilter, JobId } from '../../domain/job-id';
@@ -13,6 +14,9 @@ import type { EmbeddedStore } from './embedded-store';
 
 /** Jobs in the embedded store; atomicity comes from the store applying each change synchronously. */
 export class EmbeddedJobRepository implements JobRepository {
+  /** Task id → runner of runs in flight of deleted jobs (see `delete`), in deletion order. */
+  private readonly orphans = new Map<string, string>();
+
   constructor(private readonly store: EmbeddedStore) {}
 
   async create(job: Job): Promise<void> {
@@ -63,8 +67,25 @@ export class EmbeddedJobRepository implements JobRepository {
     });
   }
 
+  /**
+   * The orphaned run is kept in memory only: the one process that opens the store is the leader,
+   * and a run it started is gone with it (local runner) or, on Mesos, killed by the reconciliation
+   * after a restart as a task the store does not know.
+   */
   async delete(jobId: JobId): Promise<boolean> {
-    return this.store.deleteJob(jobKey(jobId));
+    const key = jobKey(jobId);
+    const run = this.store.getJob(key)?.runtime.run;
+    const deleted = await this.store.deleteJob(key);
+    if (deleted && run) this.orphans.set(run.taskId, run.runner);
+    return deleted;
+  }
+
+  async listOrphanedRuns(): Promise<OrphanedRun[]> {
+    return [...this.orphans].map(([taskId, runner]) => ({ taskId, runner }));
+  }
+
+  async forgetOrphanedRuns(taskIds: readonly string[]): Promise<void> {
+    for (const taskId of taskIds) this.orphans.delete(taskId);
   }
 
   async listDue(now: Date, limit: number): Promise<JobId[]> {

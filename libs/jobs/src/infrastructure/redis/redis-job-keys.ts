@@ -33,6 +33,14 @@ export class RedisJobKeys {
     return `${this.prefix}jobs:inflight`;
   }
 
+  /**
+   * Sorted set: `<runner> <task id>` of runs in flight of deleted jobs, scored by when the job was
+   * deleted (ms), until the leader has sent their kill.
+   */
+  get orphanedRuns(): string {
+    return `${this.prefix}runs:orphaned`;
+  }
+
   /** Counter that makes task members unique and keeps equal end times in append order. */
   get taskSequence(): string {
     return `${this.prefix}tasks:seq`;

@@ -5,6 +5,7 @@ import type {
   JobBatchResult,
   JobChange,
   JobRepository,
+  OrphanedRun,
 } from '../../application/ports/job-repository.port';
 import type { HistoryRetention } from '../../application/ports/task-history.port';
 import type { Job } from '../../domain/job';
@@ -68,9 +69,15 @@ for j = 1, #KEYS - 6 do
 end
 return codes`);
 
-// KEYS: specs, runtimes, index, due, the job's tasks, in flight. ARGV: path.
+// KEYS: specs, runtimes, index, due, the job's tasks, in flight, orphaned runs. ARGV: path, now
+// (ms). A run in flight outlives its job as an orphaned run, for the leader to stop.
 const DELETE = new RedisScript(`
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+local runtime = redis.call('HGET', KEYS[2], ARGV[1])
+if runtime then
+  local run = cjson.decode(runtime).run
+  if type(run) == 'table' then redis.call('ZADD', KEYS[7], ARGV[2], run.runner .. ' ' .. run.taskId) end
+end
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
@@ -271,11 +278,32 @@ export class RedisJobRepository implements JobRepository {
           this.keys.due,
           this.keys.tasksOf(path),
           this.keys.inFlight,
+          this.keys.orphanedRuns,
         ],
-        [path],
+        [path, Date.now()],
       );
       this.decoded.forget(path);
       return deleted === 1;
+    });
+  }
+
+  listOrphanedRuns(): Promise<OrphanedRun[]> {
+    return inRedis(async () => {
+      const members = await this.redis.zrange(this.keys.orphanedRuns, '0', '-1');
+      return members.map((member) => {
+        const space = member.indexOf(' ');
+        return { runner: member.slice(0, space), taskId: member.slice(space + 1) };
+      });
+    });
+  }
+
+  forgetOrphanedRuns(taskIds: readonly string[]): Promise<void> {
+    return inRedis(async () => {
+      if (taskIds.length === 0) return;
+      const forget = new Set(taskIds);
+      const members = await this.redis.zrange(this.keys.orphanedRuns, '0', '-1');
+      const gone = members.filter((member) => forget.has(member.slice(member.indexOf(' ') + 1)));
+      if (gone.length > 0) await this.redis.zrem(this.keys.orphanedRuns, ...gone);
     });
   }
 
