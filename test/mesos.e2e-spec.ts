@@ -28,6 +28,10 @@ interface LaunchBody {
   accept?: { operations?: Array<{ launch?: { task_infos: Array<Record<string, unknown>> } }> };
 }
 
+interface DeclineBody {
+  decline?: { filters?: { refuse_seconds?: number } };
+}
+
 const SCHEDULE = { cron: '0 0 1 1 *' }; // once a year: only run-now starts runs here
 
 function mesosConfig(masters: string[]): MesosConfig {
@@ -254,6 +258,38 @@ describe('command jobs on a Mesos cluster (simulated master and agents)', () => 
     cluster.rescindOffers();
     await createJob('after-rescind', { cmd: 'true' });
     expect((await runAndWait('after-rescind')).State).toBe('Finished');
+  });
+
+  it('launches a burst of runs without a REVIVE storm', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `burst-${i}`);
+    for (const id of ids) await createJob(id, { cmd: 'true', cpus: 0.1, mem: 16 });
+    await waitFor(
+      () => (cluster.frameworks()[0]?.suppressedRoles.length ?? 0) > 0,
+      'offers suppressed while nothing waits',
+    );
+    const since = Math.max(...cluster.calls.map((call) => call.seq));
+
+    await Promise.all(
+      ids.map((id) => request(http).post(`/api/v1/jobs/g/p/${id}/run`).expect(204)),
+    );
+    for (const id of ids) {
+      await waitFor(async () => {
+        const body = (await request(http).get(`/api/v1/jobs/g/p/${id}/tasks`)).body as TaskBody[];
+        return body.some((task) => task.State === 'Finished');
+      }, `a finished run of ${id}`);
+    }
+
+    // The calls that change whether the master offers to us, in the order it received them.
+    const steps = cluster.calls
+      .filter((call) => call.seq > since)
+      .flatMap((call) => {
+        if (call.type === 'REVIVE' || call.type === 'SUPPRESS') return [call.type];
+        const refuse = (call.body as DeclineBody).decline?.filters?.refuse_seconds;
+        return call.type === 'DECLINE' && refuse === 3600 ? ['IDLE DECLINE'] : [];
+      });
+    expect(steps[0]).toBe('REVIVE');
+    // Each REVIVE answers a SUPPRESS or an idle DECLINE: launches share the one in flight.
+    expect(steps.join(', ')).not.toMatch(/REVIVE, REVIVE/);
   });
 
   it('reports the cluster through the Operator API', async () => {

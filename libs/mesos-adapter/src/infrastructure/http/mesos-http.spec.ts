@@ -1,3 +1,4 @@
+import { getEventListeners, getMaxListeners } from 'node:events';
 import {
   baseUrlOf,
   describeUrl,
@@ -8,7 +9,7 @@ import {
   MesosHttpError,
   resolveRedirect,
 } from './mesos-http';
-import { refusedUrl, ScriptedServer } from './testing/scripted-server';
+import { refusedUrl, ScriptedServer, waitFor } from './testing/scripted-server';
 import { TEST_TLS_CERT, TEST_TLS_KEY } from './testing/test-tls';
 
 describe('resolveRedirect', () => {
@@ -193,6 +194,25 @@ describe('MesosHttp', () => {
     setTimeout(() => controller.abort(), 20);
 
     await expect(pending).rejects.toBeInstanceOf(MesosAbortedError);
+  });
+
+  it('adds one abort listener to a signal shared by many requests in flight, and aborts them all', async () => {
+    const silent = await serve(() => undefined);
+    transport = new MesosHttp();
+    const controller = new AbortController();
+    const requests = 3 * getMaxListeners(controller.signal);
+
+    const pending = Array.from({ length: requests }, () =>
+      transport
+        .postJson({ baseUrl: silent.url, path: '/api/v1', body: {}, signal: controller.signal })
+        .catch((caught: unknown) => caught),
+    );
+    await waitFor(() => silent.requests.length === requests, 'every request at the server');
+
+    // Node warns of a leak past its limit (10), and a burst of scheduler calls shares one signal.
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    controller.abort();
+    for (const error of await Promise.all(pending)) expect(error).toBeInstanceOf(MesosAbortedError);
   });
 
   it('opens a stream on its own connection and leaves its body unread', async () => {

@@ -328,24 +328,53 @@ function destroyAgentPair(agents: AgentPair): void {
   agents.https.destroy();
 }
 
+/** The requests waiting for each caller signal to abort; see `onAbort`. */
+const abortWaiters = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `listener` when `signal` aborts; returns the function that stops listening. A signal gets
+ * one listener of its own however many requests wait on it: the scheduler client shares one
+ * signal among every call in flight, and more than 10 listeners make Node warn of a leak.
+ */
+function onAbort(signal: AbortSignal, listener: () => void): () => void {
+  let waiters = abortWaiters.get(signal);
+  if (!waiters) {
+    const created = new Set<() => void>();
+    waiters = created;
+    abortWaiters.set(signal, created);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const waiter of [...created]) waiter();
+        created.clear();
+      },
+      { once: true },
+    );
+  }
+  const own = waiters;
+  own.add(listener);
+  return () => own.delete(listener);
+}
+
 /** Combines the caller's signal with a timeout, and tells which of the two fired. */
 class Deadline {
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
   private timedOut = false;
+  private stopListening: (() => void) | undefined;
   private readonly onCallerAbort = () =>
     this.controller.abort(new MesosAbortedError('Request aborted'));
 
   constructor(
     private readonly timeoutMs: number,
-    private readonly callerSignal: AbortSignal | undefined,
+    callerSignal: AbortSignal | undefined,
   ) {
     this.timer = setTimeout(() => {
       this.timedOut = true;
       this.controller.abort(new Error('timeout'));
     }, timeoutMs);
     if (callerSignal?.aborted) this.onCallerAbort();
-    else callerSignal?.addEventListener('abort', this.onCallerAbort, { once: true });
+    else if (callerSignal) this.stopListening = onAbort(callerSignal, this.onCallerAbort);
   }
 
   get signal(): AbortSignal {
@@ -360,7 +389,7 @@ class Deadline {
 
   clear(): void {
     clearTimeout(this.timer);
-    this.callerSignal?.removeEventListener('abort', this.onCallerAbort);
+    this.stopListening?.();
   }
 }
 

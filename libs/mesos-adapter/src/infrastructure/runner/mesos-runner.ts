@@ -30,6 +30,11 @@ import { rhythmStateOf, toTaskStatusUpdate } from './task-status.mapping';
 /** The store key of the framework ID: kept across terms, restarts and failovers. */
 export const FRAMEWORK_ID_STATE = 'mesos.frameworkId';
 const DEFAULT_LOG_BYTES = 64 * 1024;
+/**
+ * ACKNOWLEDGE calls in flight at once; later ones wait their turn, so a burst of updates does not
+ * open a connection per update.
+ */
+export const MAX_ACKNOWLEDGEMENTS_IN_FLIGHT = 8;
 
 /** A run waiting for an offer that fits it. */
 interface PendingRun {
@@ -42,13 +47,49 @@ interface KnownTask {
   agentId: string | null;
 }
 
+/** A step of the offer calls; resolves false when the sequence must stop (see `revive`). */
+type OfferCall = () => Promise<boolean>;
+
+/** Runs calls in order with at most `limit` of them at once; whoever pushes does not wait. */
+class CallQueue {
+  private readonly waiting: (() => Promise<void>)[] = [];
+  private running = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** `call` handles its own failure: the queue ignores how it settles. */
+  push(call: () => Promise<void>): void {
+    this.waiting.push(call);
+    this.startNext();
+  }
+
+  /** Forgets the calls not started yet. */
+  clear(): void {
+    this.waiting.length = 0;
+  }
+
+  private startNext(): void {
+    while (this.running < this.limit) {
+      const call = this.waiting.shift();
+      if (!call) return;
+      this.running++;
+      const settled = () => {
+        this.running--;
+        this.startNext();
+      };
+      void call().then(settled, settled);
+    }
+  }
+}
+
 /**
  * Runs command jobs as Mesos tasks through the v1 Scheduler HTTP API, while this instance leads:
  * each term subscribes (with the stored framework ID, always), reconciles the tasks the store
  * believes active, and launches runs on offers that fit them. Offers that fit nothing are declined
  * with a refuse filter, offers are suppressed while nothing waits and revived the moment a run
- * does. Every update with a uuid is acknowledged once handed to the scheduler; an update lost with
- * a store outage or a crash comes back through reconciliation.
+ * does. Every update with a uuid is acknowledged once handed to the scheduler, without holding up
+ * the event stream; an update lost with a store outage or a crash comes back through
+ * reconciliation.
  */
 @RhythmRunner({ kind: 'mesos' })
 @Injectable()
@@ -64,7 +105,20 @@ export class MesosRunner implements Runner, OnModuleInit, OnApplicationShutdown 
   private readonly known = new Map<string, KnownTask>();
   /** Kills asked for while no subscription was up; sent on the next SUBSCRIBED. */
   private readonly deferredKills = new Set<string>();
+  /** SUPPRESS sent (set before it is answered), and no REVIVE sent since. */
   private suppressed = false;
+  /**
+   * Offers were declined with the idle filter since the last REVIVE: those agents are withheld.
+   * Kept across subscriptions, as the master may keep filters: a spare REVIVE costs little.
+   */
+  private idleFiltered = false;
+  /** Nothing waited after the latest offers or SUBSCRIBED: SUPPRESS unless a run comes first. */
+  private suppressWanted = false;
+  /** Offers left over while nothing waited, declined with the idle filter right before SUPPRESS. */
+  private idleOffers: string[] = [];
+  /** The REVIVE, SUPPRESS or idle DECLINE in flight, and the calls that follow it. */
+  private offerCalls: Promise<void> | null = null;
+  private readonly acknowledgements = new CallQueue(MAX_ACKNOWLEDGEMENTS_IN_FLIGHT);
   /** Set once the scheduler told this term which tasks the store believes active. */
   private reconciledThisTerm = false;
   private implicitTimer: NodeJS.Timeout | null = null;
@@ -115,7 +169,7 @@ export class MesosRunner implements Runner, OnModuleInit, OnApplicationShutdown 
     }
     const secrets = await resolveJobSecrets(this.secrets, run.jobId, run.spec.secrets);
     this.pending.set(run.taskId, { run, secrets });
-    if (this.suppressed && this.client.isSubscribed()) await this.revive();
+    await this.syncOffers();
   }
 
   async kill(taskId: string): Promise<void> {
@@ -194,6 +248,9 @@ export class MesosRunner implements Runner, OnModuleInit, OnApplicationShutdown 
     this.deferredKills.clear();
     this.reconciledThisTerm = false;
     this.suppressed = false;
+    this.suppressWanted = false;
+    this.idleOffers = [];
+    this.acknowledgements.clear();
     const previous = this.subscription ?? Promise.resolve();
     this.subscription = previous.then(() => this.subscribe(term));
   }
@@ -224,7 +281,8 @@ export class MesosRunner implements Runner, OnModuleInit, OnApplicationShutdown 
             await this.client.kill(taskId, this.known.get(taskId)?.agentId ?? undefined);
           }
           this.deferredKills.clear();
-          if (this.pending.size === 0) await this.suppress();
+          if (this.pending.size === 0) await this.goIdle([]);
+          else await this.syncOffers();
         },
         offers: (offers) => this.useOffers(offers, term),
         rescind: (offerId) => {
@@ -240,7 +298,12 @@ export class MesosRunner implements Runner, OnModuleInit, OnApplicationShutdown 
             await this.state.set(FRAMEWORK_ID_STATE, null, { epoch: term.epoch });
           }
         },
-        disconnected: (reason) => this.logger.warn({ msg: 'Mesos subscription ended', reason }),
+        disconnected: (reason) => {
+          this.logger.warn({ msg: 'Mesos subscription ended', reason });
+          // Offers die with the subscription, and agents re-send the updates not acknowledged.
+          this.idleOffers = [];
+          this.acknowledgements.clear();
+        },
       },
       term.signal,
     );
@@ -248,6 +311,7 @@ export class MesosRunner implements Runner, OnModuleInit, OnApplicationShutdown 
   }
 
   private async useOffers(offers: Offer[], term: LeadershipTerm): Promise<void> {
+    const unused: string[] = [];
     for (const offer of offers) {
       if (term.signal.aborted) return;
       let remaining: Resource[] = offer.resources ?? [];
@@ -266,7 +330,7 @@ export class MesosRunner implements Runner, OnModuleInit, OnApplicationShutdown 
         launched.push(pending);
       }
       if (tasks.length === 0) {
-        await this.decline(offer);
+        unused.push(offer.id.value);
         continue;
       }
       for (const { run } of launched) {
@@ -298,15 +362,16 @@ export class MesosRunner implements Runner, OnModuleInit, OnApplicationShutdown 
         });
       }
     }
-    if (this.pending.size === 0) await this.suppress();
+    // Declined only now: runs may have arrived while the ACCEPTs were answered, and the long
+    // filter is for a runner that is about to suppress.
+    if (this.pending.size > 0) await this.decline(unused, this.options.declineRefuseSeconds);
+    else await this.goIdle(unused);
   }
 
-  private async decline(offer: Offer): Promise<void> {
-    // With nothing waiting the offers are suppressed too; a REVIVE clears this filter.
-    const refuseSeconds =
-      this.pending.size > 0 ? this.options.declineRefuseSeconds : this.options.idleRefuseSeconds;
+  private async decline(offerIds: readonly string[], refuseSeconds: number): Promise<void> {
+    if (offerIds.length === 0) return;
     await this.client
-      .decline([offer.id.value], { refuse_seconds: refuseSeconds })
+      .decline([...offerIds], { refuse_seconds: refuseSeconds })
       .catch((error: unknown) => this.logger.warn({ msg: 'DECLINE failed', error: String(error) }));
   }
 
@@ -332,13 +397,22 @@ export class MesosRunner implements Runner, OnModuleInit, OnApplicationShutdown 
         .catch((error: unknown) => this.logger.warn({ msg: 'KILL failed', error: String(error) }));
     }
     if (status.uuid !== undefined && status.agent_id) {
-      await this.client
-        .acknowledge(status.agent_id.value, taskId, status.uuid)
-        .catch((error: unknown) =>
-          // Unacknowledged updates are re-sent by the agent; nothing is lost.
-          this.logger.warn({ msg: 'ACKNOWLEDGE failed', taskId, error: String(error) }),
-        );
+      this.acknowledge(status.agent_id.value, taskId, status.uuid);
     }
+  }
+
+  /**
+   * Queued, not awaited: the update is handed over already (in stream order, before the next event
+   * is read), and waiting for the master's answer would hold every later event, OFFERS included,
+   * for a round trip. An ACKNOWLEDGE that fails or is dropped only makes the agent send it again.
+   */
+  private acknowledge(agentId: string, taskId: string, uuid: string): void {
+    this.acknowledgements.push(() =>
+      this.client.acknowledge(agentId, taskId, uuid).catch((error: unknown) =>
+        // Unacknowledged updates are re-sent by the agent; nothing is lost.
+        this.logger.warn({ msg: 'ACKNOWLEDGE failed', taskId, error: String(error) }),
+      ),
+    );
   }
 
   private report(update: TaskStatusUpdate): void {
@@ -358,23 +432,92 @@ export class MesosRunner implements Runner, OnModuleInit, OnApplicationShutdown 
     );
   }
 
-  private async suppress(): Promise<void> {
-    if (this.suppressed || !this.client.isSubscribed()) return;
+  /** Nothing waits: offers are suppressed, after the left-over ones are declined for long. */
+  private goIdle(leftOver: readonly string[]): Promise<void> {
+    this.idleOffers.push(...leftOver);
+    this.suppressWanted = true;
+    return this.syncOffers();
+  }
+
+  /**
+   * Brings the master's offer state in line with the queue, one call at a time: REVIVE when runs
+   * wait and offers may be withheld, SUPPRESS when nothing waits. Whoever comes while a call is in
+   * flight shares it, and the state is checked again after each answer: a run queued during a
+   * SUPPRESS or an idle DECLINE gets its REVIVE right after, never before (a REVIVE lifts only the
+   * filters the master already has).
+   */
+  private syncOffers(): Promise<void> {
+    if (!this.offerCalls) {
+      const first = this.nextOfferCall();
+      if (!first) return Promise.resolve();
+      this.offerCalls = this.sendOfferCalls(first);
+    }
+    return this.offerCalls;
+  }
+
+  private async sendOfferCalls(first: OfferCall): Promise<void> {
     try {
-      await this.client.suppress();
-      this.suppressed = true;
-    } catch (error) {
-      this.logger.warn({ msg: 'SUPPRESS failed', error: String(error) });
+      for (let call: OfferCall | null = first; call; call = this.nextOfferCall()) {
+        if (!(await call())) return;
+      }
+    } finally {
+      this.offerCalls = null;
     }
   }
 
-  private async revive(): Promise<void> {
+  /** The call the master needs now, or null when its offer state fits the queue. */
+  private nextOfferCall(): OfferCall | null {
+    if (!this.client.isSubscribed()) return null;
+    if (this.pending.size > 0) {
+      this.suppressWanted = false;
+      const leftOver = this.idleOffers.splice(0);
+      // Runs came before these were declined: a short filter, so their agents come back soon.
+      if (leftOver.length > 0) {
+        return () => this.decline(leftOver, this.options.declineRefuseSeconds).then(() => true);
+      }
+      return this.suppressed || this.idleFiltered ? () => this.revive() : null;
+    }
+    if (!this.suppressWanted) return null;
+    this.suppressWanted = false;
+    return () => this.suppress();
+  }
+
+  private async suppress(): Promise<boolean> {
+    const leftOver = this.idleOffers.splice(0);
+    if (leftOver.length > 0) {
+      this.idleFiltered = true;
+      await this.decline(leftOver, this.options.idleRefuseSeconds);
+    }
+    // A run that came during the DECLINE is served by the REVIVE that follows, not suppressed.
+    if (this.suppressed || this.pending.size > 0) return true;
+    // Set before the answer: a run queued meanwhile must REVIVE once it comes.
+    this.suppressed = true;
+    try {
+      await this.client.suppress();
+      return true;
+    } catch (error) {
+      // Offers keep coming and are declined; the sequence goes on, for a run queued meanwhile.
+      this.suppressed = false;
+      this.logger.warn({ msg: 'SUPPRESS failed', error: String(error) });
+      return true;
+    }
+  }
+
+  private async revive(): Promise<boolean> {
+    const { suppressed, idleFiltered } = this;
+    // Cleared before the answer: launches made while it is in flight need no REVIVE of their own.
+    this.suppressed = false;
+    this.idleFiltered = false;
     try {
       await this.client.revive();
-      this.suppressed = false;
+      return true;
     } catch (error) {
-      // The next launch or subscription tries again; offers may also still be flowing.
+      // Offers may still be withheld: the next launch or SUBSCRIBED tries again (trying again at
+      // once, as the sequence would, could loop while the master refuses).
+      this.suppressed ||= suppressed;
+      this.idleFiltered ||= idleFiltered;
       this.logger.warn({ msg: 'REVIVE failed', error: String(error) });
+      return false;
     }
   }
 

@@ -18,8 +18,8 @@ export interface SchedulerSubscribedInfo {
 
 /**
  * Receives the events of the subscription stream, one at a time and in stream order: a returned
- * promise is awaited before the next event is delivered. A throw or rejection is logged and the
- * stream goes on.
+ * promise is awaited before the next event is delivered, so a handler that waits for a call to the
+ * master holds up every later event. A throw or rejection is logged and the stream goes on.
  */
 export interface MesosSchedulerHandler {
   subscribed(info: SchedulerSubscribedInfo): void | Promise<void>;
