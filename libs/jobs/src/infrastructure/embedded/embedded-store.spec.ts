@@ -327,6 +327,53 @@ describe('EmbeddedStore', () => {
     }).toEqual(before);
   });
 
+  it('keeps changes made while a snapshot is being written out of it, and loses none of them', async () => {
+    const dir = tempDir();
+    const first = await open(dir, { compactAfter: 3 });
+    const ids = Array.from({ length: 600 }, (_, i) => `job-${i}`);
+    await Promise.all(ids.map((id) => first.jobs.create(sampleJob('g', 'p', id))));
+    // Every round is one journal batch of 700 changes, after which a snapshot is due (the journal
+    // has outgrown the records); the next round's changes are made while it is being written.
+    const jobsAfter = new Map<number, string[]>([[600, [...ids].sort()]]);
+    const current = new Set(ids);
+    const checkSnapshotOnDisk = () => {
+      if (!fs.existsSync(snapshotFile(dir))) return;
+      const snapshot = JSON.parse(fs.readFileSync(snapshotFile(dir), 'utf8')) as {
+        seq: number;
+        jobs: Array<{ key: string }>;
+      };
+      // A snapshot holds exactly the jobs as of its seq: nothing made after it leaks in.
+      expect(snapshot.jobs.map((job) => job.key.slice('g/p/'.length))).toEqual(
+        jobsAfter.get(snapshot.seq),
+      );
+    };
+    for (let round = 0; round < 6; round++) {
+      const created = Array.from({ length: 50 }, (_, k) => `new-${round}-${k}`);
+      const deleted = ids.slice(round * 50, round * 50 + 50);
+      await Promise.all([
+        ...[...current].map((id) =>
+          first.jobs.update({ group: 'g', project: 'p', id }, (j) => ({
+            job: applyJobPatch(j, { labels: { round: `${round}` } }),
+          })),
+        ),
+        ...created.map((id) => first.jobs.create(sampleJob('g', 'p', id))),
+        ...deleted.map((id) => first.jobs.delete({ group: 'g', project: 'p', id })),
+      ]);
+      for (const id of created) current.add(id);
+      for (const id of deleted) current.delete(id);
+      jobsAfter.set(600 + 700 * (round + 1), [...current].sort());
+      checkSnapshotOnDisk();
+    }
+    const before = await first.jobs.list({});
+    await first.store.close();
+    checkSnapshotOnDisk();
+
+    const second = await open(dir, { compactAfter: 3 });
+    const after = await second.jobs.list({});
+    expect(after.map((job) => job.jobId.id).sort()).toEqual([...current].sort());
+    expect(after).toEqual(before);
+  });
+
   it('does not replay journal lines a snapshot already holds (crash before the journal reset)', async () => {
     const dir = tempDir();
     const first = await open(dir);

@@ -76,6 +76,16 @@ interface Snapshot {
   readonly jobs: readonly SnapshotJob[];
 }
 
+/** A job to be written into a snapshot (see `StoreState.snapshotJobs`). */
+interface SnapshotSource {
+  readonly key: string;
+  readonly job: Job;
+  readonly tasks: readonly TaskRecord[];
+}
+
+/** Jobs encoded per write while a snapshot is written. */
+const SNAPSHOT_SLICE = 256;
+
 interface JobSlot {
   readonly key: string;
   job: Job;
@@ -348,10 +358,12 @@ export class EmbeddedStore {
    */
   private async writeSnapshot(): Promise<void> {
     this.compactRequested = false;
-    const text = JSON.stringify(this.state.toSnapshot(this.seq));
+    // Taken at once, so that changes made while it is written do not leak into it.
+    const jobs = this.state.snapshotJobs();
+    const seq = this.seq;
     try {
       const tmp = path.join(this.dir, SNAPSHOT_TMP_FILE);
-      await writeFileDurably(tmp, text);
+      await writeSnapshotFile(tmp, seq, jobs);
       await fsp.rename(tmp, path.join(this.dir, SNAPSHOT_FILE));
       await fsyncDirectory(this.dir);
       // A crash before this leaves journal lines the snapshot covers; replay skips them by seq.
@@ -451,16 +463,18 @@ class StoreState {
     }
   }
 
-  /** Records past the retention age are left out: they are hidden already. */
-  toSnapshot(seq: number): Snapshot {
+  /**
+   * Every job as it is now, in key order, for a snapshot: references only (jobs and task records
+   * are immutable), encoded later slice by slice. Records past the retention age are left out:
+   * they are hidden already.
+   */
+  snapshotJobs(): SnapshotSource[] {
     const oldestKept = this.oldestKept();
-    const jobs = [...this.byKey.from()].map(({ key, job, tasks }) => ({
+    return [...this.byKey.from()].map(({ key, job, tasks }) => ({
       key,
-      spec: encodeSpec(job),
-      runtime: encodeRuntime(job.runtime),
-      tasks: tasks.slice(firstUnexpired(tasks, oldestKept)).map(encodeTask),
+      job,
+      tasks: tasks.slice(firstUnexpired(tasks, oldestKept)),
     }));
-    return { version: SNAPSHOT_VERSION, seq, jobs };
   }
 
   /** Only before `buildIndexes`. */
@@ -819,6 +833,37 @@ async function writeFully(file: fsp.FileHandle, data: Buffer): Promise<void> {
   while (offset < data.length) {
     const { bytesWritten } = await file.write(data, offset);
     offset += bytesWritten;
+  }
+}
+
+/**
+ * Writes a snapshot (the `Snapshot` JSON) slice by slice and fsyncs it: a store of 30,000 jobs is
+ * never one 20 MB string plus its Buffer copy, the memory peak of a compaction before.
+ */
+async function writeSnapshotFile(
+  file: string,
+  seq: number,
+  jobs: readonly SnapshotSource[],
+): Promise<void> {
+  const handle = await fsp.open(file, 'w');
+  try {
+    await handle.write(`{"version":${SNAPSHOT_VERSION},"seq":${seq},"jobs":[`);
+    for (let start = 0; start < jobs.length; start += SNAPSHOT_SLICE) {
+      const slice = jobs.slice(start, start + SNAPSHOT_SLICE).map(({ key, job, tasks }) => {
+        const entry: SnapshotJob = {
+          key,
+          spec: encodeSpec(job),
+          runtime: encodeRuntime(job.runtime),
+          tasks: tasks.map(encodeTask),
+        };
+        return JSON.stringify(entry);
+      });
+      await handle.write(`${start === 0 ? '' : ','}${slice.join(',')}`);
+    }
+    await handle.write(']}');
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
