@@ -1,4 +1,5 @@
-import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { loadStsSdk } from './aws-sdk';
 
 /** Credentials as the SDK clients take them from a provider function. */
 export interface TemporaryCredentials {
@@ -27,7 +28,8 @@ export class AssumedRoleCredentials {
   private expiresAt = 0;
 
   constructor(
-    private readonly sts: STSClient,
+    /** The STS client, created on first use (with the SDK package it needs). */
+    private readonly sts: () => Promise<STSClient>,
     private readonly role: AssumedRole,
   ) {}
 
@@ -47,7 +49,8 @@ export class AssumedRoleCredentials {
   private async assume(): Promise<TemporaryCredentials> {
     let answer;
     try {
-      answer = await this.sts.send(
+      const [sts, { AssumeRoleCommand }] = await Promise.all([this.sts(), loadStsSdk()]);
+      answer = await sts.send(
         new AssumeRoleCommand({
           RoleArn: this.role.roleArn,
           RoleSessionName: this.role.roleSessionName,

@@ -1,7 +1,7 @@
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { RDSClient } from '@aws-sdk/client-rds';
-import { STSClient } from '@aws-sdk/client-sts';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { RDSClient } from '@aws-sdk/client-rds';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ActionFailure } from '../action/action-failure';
 import { AssumedRoleCredentials } from './assumed-role-credentials';
@@ -10,6 +10,21 @@ import {
   type AwsAccount,
   type AwsRunnersSettings,
 } from './aws-runners.options';
+import {
+  loadEc2Sdk,
+  loadEcsSdk,
+  loadRdsSdk,
+  loadStsSdk,
+  type Ec2Sdk,
+  type EcsSdk,
+  type RdsSdk,
+} from './aws-sdk';
+
+/** A service's client, with its package for the commands (both loaded on first use). */
+export interface ServiceClient<Client, Sdk> {
+  readonly client: Client;
+  readonly sdk: Sdk;
+}
 
 /**
  * Client settings shared by every service. `maxAttempts: 1` turns the SDK's own retries off:
@@ -41,8 +56,7 @@ export class AccountClients {
       return;
     }
     // STS is called with the default chain's credentials, in the account's region and endpoint.
-    this.stsClient = new STSClient(base);
-    const role = new AssumedRoleCredentials(this.stsClient, {
+    const role = new AssumedRoleCredentials(() => this.sts(base), {
       roleArn: account.roleArn,
       roleSessionName: account.roleSessionName ?? sessionNameOf(account.name),
       ...(account.externalId !== undefined && { externalId: account.externalId }),
@@ -62,19 +76,28 @@ export class AccountClients {
     return `account ${account.name}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
   }
 
-  ec2(): EC2Client {
-    this.ec2Client ??= new EC2Client(this.settings);
-    return this.ec2Client;
+  async ec2(): Promise<ServiceClient<EC2Client, Ec2Sdk>> {
+    const sdk = await loadEc2Sdk();
+    this.ec2Client ??= new sdk.EC2Client(this.settings);
+    return { client: this.ec2Client, sdk };
   }
 
-  rds(): RDSClient {
-    this.rdsClient ??= new RDSClient(this.settings);
-    return this.rdsClient;
+  async rds(): Promise<ServiceClient<RDSClient, RdsSdk>> {
+    const sdk = await loadRdsSdk();
+    this.rdsClient ??= new sdk.RDSClient(this.settings);
+    return { client: this.rdsClient, sdk };
   }
 
-  ecs(): ECSClient {
-    this.ecsClient ??= new ECSClient(this.settings);
-    return this.ecsClient;
+  async ecs(): Promise<ServiceClient<ECSClient, EcsSdk>> {
+    const sdk = await loadEcsSdk();
+    this.ecsClient ??= new sdk.ECSClient(this.settings);
+    return { client: this.ecsClient, sdk };
+  }
+
+  private async sts(settings: ClientSettings): Promise<STSClient> {
+    const sdk = await loadStsSdk();
+    this.stsClient ??= new sdk.STSClient(settings);
+    return this.stsClient;
   }
 
   /** Closes the clients' connections. */

@@ -1,10 +1,4 @@
-import {
-  DescribeInstancesCommand,
-  RebootInstancesCommand,
-  StartInstancesCommand,
-  StopInstancesCommand,
-  type InstanceStateChange,
-} from '@aws-sdk/client-ec2';
+import type { InstanceStateChange } from '@aws-sdk/client-ec2';
 import { Inject, Injectable } from '@nestjs/common';
 import { ActionFailure } from '../action/action-failure';
 import { RhythmRunner } from '../registry/rhythm-runner.decorator';
@@ -40,7 +34,13 @@ export class AwsEc2InstanceRunner extends AwsActionRunner<AwsEc2InstanceOptionsD
 
   protected async act(options: AwsEc2InstanceOptionsDto, aws: AwsRun): Promise<string> {
     const { action, instanceIds } = options;
-    const ec2 = aws.account.ec2();
+    const { client: ec2, sdk } = await aws.account.ec2();
+    const {
+      DescribeInstancesCommand,
+      RebootInstancesCommand,
+      StartInstancesCommand,
+      StopInstancesCommand,
+    } = sdk;
     const input = { InstanceIds: instanceIds };
     switch (action) {
       case 'start': {

@@ -1,4 +1,3 @@
-import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { Inject, Injectable } from '@nestjs/common';
 import { ActionFailure } from '../action/action-failure';
 import { RhythmRunner } from '../registry/rhythm-runner.decorator';
@@ -21,7 +20,8 @@ export class AwsEcsServiceRunner extends AwsActionRunner<AwsEcsServiceOptionsDto
 
   protected async act(options: AwsEcsServiceOptionsDto, aws: AwsRun): Promise<string> {
     const { cluster, service, desiredCount } = options;
-    const ecs = aws.account.ecs();
+    const { client: ecs, sdk } = await aws.account.ecs();
+    const { DescribeServicesCommand, UpdateServiceCommand } = sdk;
     const name = `${lastSegment(cluster)}/${lastSegment(service)}`;
     const updated = await aws.call('UpdateService', (abortSignal) =>
       ecs.send(new UpdateServiceCommand({ cluster, service, desiredCount }), { abortSignal }),

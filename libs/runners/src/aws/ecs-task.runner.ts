@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DescribeTasksCommand, RunTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import type { Task } from '@aws-sdk/client-ecs';
 import { Inject, Injectable } from '@nestjs/common';
 import { ActionFailure } from '../action/action-failure';
 import { RhythmRunner } from '../registry/rhythm-runner.decorator';
@@ -24,7 +24,8 @@ export class AwsEcsTaskRunner extends AwsActionRunner<AwsEcsTaskOptionsDto> {
   protected async act(options: AwsEcsTaskOptionsDto, aws: AwsRun): Promise<string> {
     const { cluster, taskDefinition } = options;
     const count = options.count ?? 1;
-    const ecs = aws.account.ecs();
+    const { client: ecs, sdk } = await aws.account.ecs();
+    const { DescribeTasksCommand, RunTaskCommand } = sdk;
     const answer = await aws.call('RunTask', (abortSignal) =>
       ecs.send(
         new RunTaskCommand({

@@ -1,8 +1,3 @@
-import {
-  DescribeDBInstancesCommand,
-  StartDBInstanceCommand,
-  StopDBInstanceCommand,
-} from '@aws-sdk/client-rds';
 import { Inject, Injectable } from '@nestjs/common';
 import { ActionFailure } from '../action/action-failure';
 import { RhythmRunner } from '../registry/rhythm-runner.decorator';
@@ -39,7 +34,8 @@ export class AwsRdsInstanceRunner extends AwsActionRunner<AwsRdsInstanceOptionsD
 
   protected async act(options: AwsRdsInstanceOptionsDto, aws: AwsRun): Promise<string> {
     const id = options.dbInstanceIdentifier;
-    const rds = aws.account.rds();
+    const { client: rds, sdk } = await aws.account.rds();
+    const { DescribeDBInstancesCommand, StartDBInstanceCommand, StopDBInstanceCommand } = sdk;
     const input = { DBInstanceIdentifier: id };
     const name = options.action === 'start' ? 'StartDBInstance' : 'StopDBInstance';
     const answer = await aws.call(name, (abortSignal) =>
