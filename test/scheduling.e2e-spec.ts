@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
+import { isAlive } from './support/process-alive';
 import { RedisServer } from './support/redis-server';
 import { startTestApp, type StoreKind, type TestApp } from './support/test-app';
 import { waitFor } from './support/wait-for';
@@ -307,12 +308,3 @@ describe.each<StoreKind>(['embedded', 'redis'])(
     });
   },
 );
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

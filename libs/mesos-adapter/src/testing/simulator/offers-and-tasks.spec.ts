@@ -3,6 +3,7 @@ import type { FrameworkInfo, Offer, TaskStatus } from '../../infrastructure/wire
 import { MesosSimulator } from './mesos-simulator';
 import type { MesosSimulatorOptions } from './options';
 import { SchedulerProbe, commandTask, launchCall } from './scheduler-probe';
+import { isAlive } from '../../../../../test/support/process-alive';
 
 const FRAMEWORK: FrameworkInfo = {
   user: 'tester',
@@ -572,12 +573,3 @@ describe('stopping the simulator', () => {
     },
   );
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
