@@ -1,7 +1,7 @@
 import { StreamableFile } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import type { Job } from '@rhythm/jobs';
-import { presentJobJson } from './job.presenter';
+import { presentJob } from './job.presenter';
 
 /** Jobs serialised per slice: small enough to bound memory, large enough to keep writes few. */
 const SLICE = 256;
@@ -20,7 +20,7 @@ export function jobListBody(jobs: readonly Job[]): StreamableFile {
         this.push(null);
         return;
       }
-      const slice = jobs.slice(next, next + SLICE).map(presentJobJson);
+      const slice = jobs.slice(next, next + SLICE).map((job) => JSON.stringify(presentJob(job)));
       this.push(`${next === 0 ? '[' : ','}${slice.join(',')}`);
       next += SLICE;
     },

@@ -70,21 +70,6 @@ export function presentJob(job: Job): JobResponseDto {
   };
 }
 
-const PRESENTED_JSON = new WeakMap<Job, string>();
-
-/**
- * The JSON of presentJob, memoised per Job object: jobs are immutable, and the Redis store hands
- * out the same object while a job is unchanged, so a listing re-serialises only what changed.
- */
-export function presentJobJson(job: Job): string {
-  let json = PRESENTED_JSON.get(job);
-  if (json === undefined) {
-    json = JSON.stringify(presentJob(job));
-    PRESENTED_JSON.set(job, json);
-  }
-  return json;
-}
-
 function presentContainer(container: JobContainer): ContainerResponseDto {
   if (container.type === 'Docker') {
     return {

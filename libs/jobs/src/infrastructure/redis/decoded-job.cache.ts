@@ -9,10 +9,10 @@ interface Decoded {
 }
 
 /**
- * Jobs decoded from their stored JSON, reused while the stored strings stay the same. Comparing two
+ * Jobs decoded from their stored JSON, reused while the stored strings stay the same: comparing two
  * strings costs a fraction of parsing them, and most jobs of a listing have not changed since the
- * last one; it also hands out the same (immutable) Job object, so what is derived from a job can be
- * memoised per object. Entries of jobs that are gone are dropped when a full listing is read.
+ * last one. Entries of jobs that are gone are dropped when a full listing is read; past
+ * `maxEntries` the cache starts over.
  */
 export class DecodedJobCache {
   private entries = new Map<string, Decoded>();

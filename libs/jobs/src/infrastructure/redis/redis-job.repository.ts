@@ -13,7 +13,7 @@ import { dueAt } from '../../domain/job';
 import type { JobFilter, JobId } from '../../domain/job-id';
 import { jobKey, jobKeyPrefix, parseJobKey } from '../../domain/job-id';
 import { JobsError } from '../../domain/jobs.errors';
-import { encodeRuntime, encodeSpec, encodeTask } from '../job-codec';
+import { decodeJob, encodeRuntime, encodeSpec, encodeTask } from '../job-codec';
 import { DecodedJobCache } from './decoded-job.cache';
 import { inRedis, RedisScript } from './redis-connection';
 import type { RedisJobKeys } from './redis-job-keys';
@@ -93,8 +93,11 @@ return 1`);
  */
 const LIST_SLICE = 500;
 
-/** Decoded jobs kept for reuse (see DecodedJobCache): more than any listing should hold. */
-const MAX_DECODED = 200_000;
+/**
+ * Decoded jobs kept for reuse by listings (see DecodedJobCache), about 2 KB each: a listing of more
+ * jobs than this decodes them all every time, as before the cache.
+ */
+const MAX_DECODED = 25_000;
 
 /** Concurrent changes of one job retry their read-modify-write; this bounds a pathological storm. */
 const MAX_UPDATE_ROUNDS = 100;
@@ -229,7 +232,8 @@ export class RedisJobRepository implements JobRepository {
         results[index] = { status: 'not-found' };
         return;
       }
-      const current = this.decoded.decode(paths[i], spec, runtime);
+      // Not from the cache: a job read to be changed is about to be stored anew.
+      const current = decodeJob(changes[index].jobId, spec, runtime);
       const proposed = change(current);
       if (!proposed) {
         results[index] = { status: 'unchanged', job: current };
@@ -336,7 +340,7 @@ export class RedisJobRepository implements JobRepository {
       paths.forEach((path, i) => {
         const [spec, runtime] = stored[i];
         if (spec !== null && runtime !== null) {
-          jobs.push(this.decoded.decode(path, spec, runtime));
+          jobs.push(decodeJob(parseJobKey(path), spec, runtime));
         }
       });
       return jobs;
