@@ -76,7 +76,9 @@ if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 local runtime = redis.call('HGET', KEYS[2], ARGV[1])
 if runtime then
   local run = cjson.decode(runtime).run
-  if type(run) == 'table' then redis.call('ZADD', KEYS[7], ARGV[2], run.runner .. ' ' .. run.taskId) end
+  if type(run) == 'table' and type(run.taskId) == 'string' then
+    redis.call('ZADD', KEYS[7], ARGV[2], tostring(run.runner or '') .. ' ' .. run.taskId)
+  end
 end
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
