@@ -39,7 +39,8 @@ interface Route {
   readonly method: 'get' | 'post' | 'put' | 'delete';
   readonly path: string;
   readonly body?: object;
-  readonly needs: Level | 'list';
+  /** `authenticated`: any credentials the backend knows, whatever access they give. */
+  readonly needs: Level | 'list' | 'authenticated';
   /** Status for a caller with enough access (the route itself may answer 404 etc.). */
   readonly ok: number;
 }
@@ -52,6 +53,10 @@ const ROUTES: Route[] = [
   { method: 'get', path: '/api/v1/jobs/g/p/j', needs: 'readonly', ok: 200 },
   { method: 'get', path: '/api/v1/jobs/g/p/j/tasks', needs: 'readonly', ok: 200 },
   { method: 'get', path: `/api/v1/jobs/g/p/j/tasks/${TASK}/logs`, needs: 'readonly', ok: 404 },
+  // No Mesos master is configured here: a caller who gets past authentication learns only that.
+  { method: 'get', path: '/api/v1/cluster', needs: 'authenticated', ok: 404 },
+  // The task is not the job's current run: a caller allowed to kill learns only that.
+  { method: 'post', path: `/api/v1/jobs/g/p/j/tasks/${TASK}/kill`, needs: 'readwrite', ok: 409 },
   {
     method: 'post',
     path: '/api/v1/jobs',
@@ -215,6 +220,13 @@ describe.each(BACKENDS)(
 
       it('refuses wrong credentials', async () => {
         const response = await call(route, backend.wrong);
+        if (route.needs === 'authenticated') {
+          // Even a backend that gives unknown credentials no access (GitLab) tells them apart here.
+          expect(response.status).toBe(401);
+          expect(response.body).toEqual({ Errors: ['Invalid credentials'] });
+          expect(response.headers['www-authenticate']).toMatch(backend.challenge);
+          return;
+        }
         if (route.needs === 'list' && backend.wrongAnswer.status === 403) {
           // No access is no error for a listing: it lists nothing.
           expect(response.status).toBe(200);
@@ -235,7 +247,9 @@ describe.each(BACKENDS)(
           return;
         }
         const allowed =
-          level === 'readwrite' || (level === 'readonly' && route.needs === 'readonly');
+          route.needs === 'authenticated' ||
+          level === 'readwrite' ||
+          (level === 'readonly' && route.needs === 'readonly');
         if (allowed) {
           expect(response.status).toBe(route.ok);
         } else {

@@ -417,6 +417,12 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
       expect(patch.headers.allow).toBe('DELETE, GET, HEAD, PUT');
       expectErrors(await request(http).delete('/api/v1/jobs'), 405, /not allowed/);
     });
+
+    it("keeps a route's own 404 a 404, not a 405 for its path", async () => {
+      const cluster = await request(http).get('/api/v1/cluster');
+      expectErrors(cluster, 404, /^No Mesos master is configured$/);
+      expectErrors(await request(http).post('/api/v1/cluster'), 405, /^Method POST not allowed/);
+    });
   });
 
   describe('operations', () => {

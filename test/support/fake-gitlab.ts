@@ -28,7 +28,8 @@ export interface SeenRequest {
 const PROJECTS_PREFIX = '/api/v4/projects/';
 
 /**
- * A local GitLab v4 API for `GET /api/v4/projects/:id` (id = URL-encoded `group/project`), on a
+ * A local GitLab v4 API for `GET /api/v4/projects/:id` (id = URL-encoded `group/project`) and
+ * `GET /api/v4/user` (the token's user), on a
  * free loopback port. Unknown tokens get 401, unknown projects 404, as GitLab does; `failWith`
  * makes every request answer an error status (e.g. 500), `override` any raw answer. Counts requests and connections and records
  * the PRIVATE-TOKEN headers it saw.
@@ -134,6 +135,7 @@ export class FakeGitLab {
     const url = req.url ?? '';
     const projects = token === undefined ? undefined : this.options.tokens[token];
     if (!projects) return send(res, 401, { message: '401 Unauthorized' });
+    if (url === '/api/v4/user') return send(res, 200, { id: 7, username: 'fake-user' });
     if (!url.startsWith(PROJECTS_PREFIX)) return send(res, 404, { error: '404 Not Found' });
     const id = url.slice(PROJECTS_PREFIX.length);
     // A literal slash would route elsewhere in GitLab: the id must be URL-encoded.

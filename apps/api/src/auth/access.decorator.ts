@@ -14,11 +14,15 @@ export const ACCESS_METADATA = 'rhythm:access';
 
 /**
  * What a route needs. `path`: the level on the group/project in its path, checked by AccessGuard
- * before anything runs. `caller`: only that the caller is authenticated; the handler checks the
- * level itself once it knows the project (a create's body, a listing's results).
+ * before anything runs. `caller`: only that the caller presented credentials; the handler checks
+ * the level itself once it knows the project (a create's body, a listing's results).
+ * `authenticated`: credentials the backend knows, whatever they give access to (routes about
+ * no project, such as the cluster view).
  */
 export type AccessRequirement =
-  { readonly on: 'path'; readonly level: AccessLevel } | { readonly on: 'caller' };
+  | { readonly on: 'path'; readonly level: AccessLevel }
+  | { readonly on: 'caller' }
+  | { readonly on: 'authenticated' };
 
 /** Marks a route as protected and documents its 401 and 403 answers and security schemes. */
 export function Access(requirement: AccessRequirement): MethodDecorator {

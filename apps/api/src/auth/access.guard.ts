@@ -28,6 +28,10 @@ export class AccessGuard implements CanActivate {
       this.access.assertPresented(credentials);
       return true;
     }
+    if (requirement.on === 'authenticated') {
+      await this.access.authenticate(credentials);
+      return true;
+    }
     const { group, project } = request.params;
     await this.access.require(
       credentials,

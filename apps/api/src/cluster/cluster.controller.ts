@@ -28,7 +28,7 @@ export class ClusterController {
   })
   @ApiOkResponse({ type: ClusterResponseDto })
   @ApiErrors(404)
-  @Access({ on: 'caller' })
+  @Access({ on: 'authenticated' })
   async cluster(): Promise<ClusterResponseDto> {
     if (!this.inspector) throw new NotFoundException('No Mesos master is configured');
     const view = await this.inspector.inspect().catch((error: unknown) => {

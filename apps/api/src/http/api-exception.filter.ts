@@ -92,6 +92,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const status: number = exception.getStatus();
     if (status === (HttpStatus.NOT_FOUND as number)) {
       const allowed = this.routes.methodsFor(request.path);
+      // A route that serves this method answered 404 itself (e.g. no Mesos master configured).
+      if (allowed.includes(request.method)) {
+        return { status, messages: [exception.message || 'Not found'] };
+      }
       if (allowed.length > 0) {
         return {
           status: HttpStatus.METHOD_NOT_ALLOWED,

@@ -27,6 +27,12 @@ export class AccessService {
     }
   }
 
+  /** Throws unless the caller presented credentials that the backend knows (any access level). */
+  async authenticate(credentials: Credentials): Promise<void> {
+    this.assertPresented(credentials);
+    if (this.authorizer.scheme !== 'none') await this.authorizer.authenticate(credentials);
+  }
+
   /** Throws FORBIDDEN (or an authentication error) unless the caller has `required` on `ref`. */
   async require(credentials: Credentials, ref: ProjectRef, required: AccessLevel): Promise<void> {
     this.assertPresented(credentials);

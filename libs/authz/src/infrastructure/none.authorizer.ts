@@ -9,4 +9,6 @@ export class NoneAuthorizer implements Authorizer {
   async accessLevel(): Promise<AccessLevel> {
     return 'readwrite';
   }
+
+  async authenticate(): Promise<void> {}
 }

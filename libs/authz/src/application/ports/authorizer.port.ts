@@ -16,6 +16,12 @@ export interface Authorizer {
   readonly backend: string;
   readonly scheme: CredentialScheme;
   accessLevel(credentials: Credentials, ref: ProjectRef): Promise<AccessLevel>;
+  /**
+   * Checks that the credentials belong to someone the backend knows, whatever they give access
+   * to; throws as `accessLevel` does. (GitLab's `accessLevel` answers `none` for a token it does not
+   * know, as the original did, so it cannot tell a stranger from a user without access.)
+   */
+  authenticate(credentials: Credentials): Promise<void>;
   /** Releases connections; optional. */
   close?(): Promise<void>;
 }

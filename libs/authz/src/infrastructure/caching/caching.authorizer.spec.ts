@@ -29,6 +29,17 @@ class ScriptedAuthorizer implements Authorizer {
     return next ? next() : this.level;
   }
 
+  readonly authentications: Credentials[] = [];
+  /** Credentials the backend does not know. */
+  readonly strangers = new Set<Credentials>();
+
+  async authenticate(credentials: Credentials): Promise<void> {
+    this.authentications.push(credentials);
+    if (this.strangers.has(credentials)) {
+      throw new AuthzError(AuthzErrorCode.INVALID_CREDENTIALS, 'stranger');
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }
@@ -173,6 +184,9 @@ describe('CachingAuthorizer', () => {
       accessLevel: () => {
         throw new AuthzError(AuthzErrorCode.BACKEND_UNAVAILABLE, 'down');
       },
+      authenticate: () => {
+        throw new AuthzError(AuthzErrorCode.BACKEND_UNAVAILABLE, 'down');
+      },
     };
     const cache = new CachingAuthorizer(throwing, { now });
     await expect(cache.accessLevel(TOKEN, APP)).rejects.toThrow('down');
@@ -282,5 +296,26 @@ describe('CachingAuthorizer', () => {
     ['no room', { maxEntries: 0 }],
   ])('refuses %s', (_name, options) => {
     expect(() => new CachingAuthorizer(inner, options)).toThrow();
+  });
+});
+
+describe('CachingAuthorizer: authentication', () => {
+  it('remembers a successful authentication apart from access decisions, and never a failure', async () => {
+    const inner = new ScriptedAuthorizer();
+    inner.strangers.add(TOKEN);
+    const cache = new CachingAuthorizer(inner, { ttlMs: 30_000 });
+    await cache.authenticate(ALICE);
+    await cache.authenticate(ALICE);
+    expect(inner.authentications).toEqual([ALICE]);
+    // An access decision is not an authentication, nor the other way round.
+    expect(await cache.accessLevel(ALICE, APP)).toBe('readonly');
+    expect(inner.calls).toHaveLength(1);
+    await expect(cache.authenticate(TOKEN)).rejects.toMatchObject({
+      code: AuthzErrorCode.INVALID_CREDENTIALS,
+    });
+    await expect(cache.authenticate(TOKEN)).rejects.toMatchObject({
+      code: AuthzErrorCode.INVALID_CREDENTIALS,
+    });
+    expect(inner.authentications).toEqual([ALICE, TOKEN, TOKEN]);
   });
 });

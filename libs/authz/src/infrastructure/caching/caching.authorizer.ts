@@ -63,7 +63,18 @@ export class CachingAuthorizer implements Authorizer {
 
   async accessLevel(credentials: Credentials, ref: ProjectRef): Promise<AccessLevel> {
     if (this.ttlMs === 0) return this.inner.accessLevel(credentials, ref);
-    const key = cacheKey(credentials, ref);
+    return this.decide(cacheKey(credentials, ref), () => this.inner.accessLevel(credentials, ref));
+  }
+
+  /** Remembered as a decision of its own (rejections are not remembered, as for access levels). */
+  async authenticate(credentials: Credentials): Promise<void> {
+    if (this.ttlMs === 0) return this.inner.authenticate(credentials);
+    await this.decide(cacheKey(credentials, AUTHENTICATION), () =>
+      this.inner.authenticate(credentials).then(() => 'none' as const),
+    );
+  }
+
+  private async decide(key: string, ask: () => Promise<AccessLevel>): Promise<AccessLevel> {
     const cached = this.decisions.get(key);
     if (cached) {
       if (cached.expiresAt > this.now()) return cached.level;
@@ -75,8 +86,7 @@ export class CachingAuthorizer implements Authorizer {
     const generation = this.generation;
     // A decision is as old as the question: its age counts from when the backend was asked.
     const expiresAt = this.now() + this.ttlMs;
-    const shared: Promise<AccessLevel> = this.inner
-      .accessLevel(credentials, ref)
+    const shared: Promise<AccessLevel> = ask()
       .then((level) => {
         const current = this.generation === generation && expiresAt > this.now();
         if (current) this.remember(key, { level, expiresAt });
@@ -117,6 +127,9 @@ export class CachingAuthorizer implements Authorizer {
  * length-prefixed, so no two different credentials (say a user name and password containing
  * NUL) can run together into the same key.
  */
+/** The key of an authentication: no group name can hold a NUL, so it is no project's. */
+const AUTHENTICATION: ProjectRef = { group: '\0authenticated', project: '' };
+
 function cacheKey(credentials: Credentials, ref: ProjectRef): string {
   const hash = createHash('sha256');
   const field = (value: string) => {

@@ -115,6 +115,18 @@ describe('GitLabAuthorizer', () => {
     expect(gitlab.seen.at(-1)?.privateToken).toBe(UNKNOWN);
   });
 
+  it('authenticates a token GitLab knows with GET /user, and refuses one it does not (401)', async () => {
+    await expect(authorizer.authenticate(token(MEMBER))).resolves.toBeUndefined();
+    expect(gitlab.seen.at(-1)).toMatchObject({ url: '/api/v4/user', privateToken: MEMBER });
+    await expect(authorizer.authenticate(token(UNKNOWN))).rejects.toMatchObject({
+      code: AuthzErrorCode.INVALID_CREDENTIALS,
+    });
+    gitlab.failWith(502);
+    await expect(authorizer.authenticate(token(MEMBER))).rejects.toMatchObject({
+      code: AuthzErrorCode.BACKEND_UNAVAILABLE,
+    });
+  });
+
   it('answers none for an unknown project (GitLab 404)', async () => {
     await expect(
       authorizer.accessLevel(token(MEMBER), { group: 'dev', project: 'missing' }),

@@ -79,6 +79,30 @@ export class GitLabAuthorizer implements Authorizer {
   }
 
   async accessLevel(credentials: Credentials, ref: ProjectRef): Promise<AccessLevel> {
+    const token = this.tokenOf(credentials);
+    const path = `${this.apiPath}/projects/${encodeURIComponent(`${ref.group}/${ref.project}`)}`;
+    const answer = await this.get(path, token);
+    switch (answer.status) {
+      case 200:
+        return levelOfProject(answer.body);
+      case 401: // unknown, expired or revoked token: no access, as the original
+      case 404: // no such project, or not visible with this token
+        return 'none';
+      default:
+        throw unavailable(`GitLab answered HTTP ${answer.status} for ${ref.group}/${ref.project}`);
+    }
+  }
+
+  /** `GET /user`: GitLab answers 401 for a token it does not know (or that expired). */
+  async authenticate(credentials: Credentials): Promise<void> {
+    const answer = await this.get(`${this.apiPath}/user`, this.tokenOf(credentials));
+    if (answer.status === 401) {
+      throw new AuthzError(AuthzErrorCode.INVALID_CREDENTIALS, 'GitLab does not know the token');
+    }
+    if (answer.status !== 200) throw unavailable(`GitLab answered HTTP ${answer.status} for /user`);
+  }
+
+  private tokenOf(credentials: Credentials): string {
     if (credentials.kind !== 'token' || credentials.token === '') {
       throw new AuthzError(
         AuthzErrorCode.MISSING_CREDENTIALS,
@@ -91,17 +115,7 @@ export class GitLabAuthorizer implements Authorizer {
         'The token has characters a GitLab access token cannot have',
       );
     }
-    const path = `${this.apiPath}/projects/${encodeURIComponent(`${ref.group}/${ref.project}`)}`;
-    const answer = await this.get(path, credentials.token);
-    switch (answer.status) {
-      case 200:
-        return levelOfProject(answer.body);
-      case 401: // unknown, expired or revoked token: no access, as the original
-      case 404: // no such project, or not visible with this token
-        return 'none';
-      default:
-        throw unavailable(`GitLab answered HTTP ${answer.status} for ${ref.group}/${ref.project}`);
-    }
+    return credentials.token;
   }
 
   async close(): Promise<void> {

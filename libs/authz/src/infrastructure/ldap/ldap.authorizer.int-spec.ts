@@ -168,6 +168,12 @@ describe.each([
       expect(error.message).not.toContain('bob-pw');
     });
 
+    it('authenticates frank, who has no access anywhere, and not a wrong password', async () => {
+      await expect(ldap.authenticate(basic('frank', 'frank-pw'))).resolves.toBeUndefined();
+      const error = await failure(ldap.authenticate(basic('frank', 'alice-pw')));
+      expect(error.code).toBe(AuthzErrorCode.INVALID_CREDENTIALS);
+    });
+
     it('rejects an unknown user with INVALID_CREDENTIALS', async () => {
       const error = await failure(level('mallory', 'mallory-pw', 'app/api'));
       expect(error.code).toBe(AuthzErrorCode.INVALID_CREDENTIALS);

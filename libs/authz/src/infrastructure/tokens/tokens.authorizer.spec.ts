@@ -74,6 +74,12 @@ describe('TokensAuthorizer', () => {
     expect(error.code).toBe(AuthzErrorCode.INVALID_CREDENTIALS);
   });
 
+  it('authenticates a known token, even one whose ACL grants nothing, and no other', async () => {
+    await expect(authorizer.authenticate(token(EMPTY_ACL))).resolves.toBeUndefined();
+    const error = await authzErrorOf(authorizer.authenticate(token('unknown-token-0123456789')));
+    expect(error.code).toBe(AuthzErrorCode.INVALID_CREDENTIALS);
+  });
+
   it('refuses a token that differs only in its last character', async () => {
     const almost = `${CI.slice(0, -1)}${CI.endsWith('f') ? 'e' : 'f'}`;
     expect(almost).not.toBe(CI);

@@ -39,6 +39,15 @@ export class TokensAuthorizer implements Authorizer {
   }
 
   async accessLevel(credentials: Credentials, ref: ProjectRef): Promise<AccessLevel> {
+    return aclLevel(this.aclOf(credentials), ref);
+  }
+
+  async authenticate(credentials: Credentials): Promise<void> {
+    this.aclOf(credentials);
+  }
+
+  /** The ACL of the presented token; throws when there is none or it is unknown. */
+  private aclOf(credentials: Credentials): Acl {
     if (credentials.kind !== 'token' || credentials.token === '') {
       throw new AuthzError(
         AuthzErrorCode.MISSING_CREDENTIALS,
@@ -55,7 +64,7 @@ export class TokensAuthorizer implements Authorizer {
     if (match === undefined) {
       throw new AuthzError(AuthzErrorCode.INVALID_CREDENTIALS, 'Unknown token');
     }
-    return aclLevel(match, ref);
+    return match;
   }
 }
 
