@@ -52,6 +52,7 @@ const ROUTES: Route[] = [
   { method: 'get', path: '/api/v1/jobs/g/p', needs: 'readonly', ok: 200 },
   { method: 'get', path: '/api/v1/jobs/g/p/j', needs: 'readonly', ok: 200 },
   { method: 'get', path: '/api/v1/jobs/g/p/j/tasks', needs: 'readonly', ok: 200 },
+  { method: 'get', path: '/api/v1/jobs/g/p/j/schedule', needs: 'readonly', ok: 200 },
   { method: 'get', path: `/api/v1/jobs/g/p/j/tasks/${TASK}/logs`, needs: 'readonly', ok: 404 },
   // No Mesos master is configured here: a caller who gets past authentication learns only that.
   { method: 'get', path: '/api/v1/cluster', needs: 'authenticated', ok: 404 },

@@ -405,6 +405,58 @@ describe.each<StoreKind>(['embedded', 'redis'])('jobs API on the %s store', (kin
     });
   });
 
+  describe('schedule preview', () => {
+    it("lists a job's next occurrences in UTC and local time, across a DST change", async () => {
+      const body = { ...JOB, schedule: { cron: '0 12 * * *', timezone: 'Europe/Warsaw' } };
+      expect((await create(body)).status).toBe(204);
+      const preview = await request(http)
+        .get('/api/v1/jobs/group/project/id/schedule')
+        .query({ count: 3, from: '2026-03-28T00:00:00Z' });
+      expect(preview.status).toBe(200);
+      expect(preview.body).toEqual({
+        Cron: '0 12 * * *',
+        Timezone: 'Europe/Warsaw',
+        Paused: false,
+        NextStarts: [
+          { Time: '2026-03-28T11:00:00.000Z', Local: '2026-03-28T12:00:00+01:00' },
+          { Time: '2026-03-29T10:00:00.000Z', Local: '2026-03-29T12:00:00+02:00' },
+          { Time: '2026-03-30T10:00:00.000Z', Local: '2026-03-30T12:00:00+02:00' },
+        ],
+      });
+    });
+
+    it('gives ten occurrences from now by default, in the default time zone', async () => {
+      expect((await create(JOB)).status).toBe(204);
+      const preview = await request(http).get('/api/v1/jobs/group/project/id/schedule');
+      expect(preview.status).toBe(200);
+      expect(preview.body.Timezone).toBe('UTC');
+      const times = (preview.body.NextStarts as Array<{ Time: string; Local: string }>).map(
+        (occurrence) => Date.parse(occurrence.Time),
+      );
+      expect(times).toHaveLength(10);
+      expect(times[0]).toBeGreaterThan(Date.now() - 1000);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      expect(preview.body.NextStarts[0].Local).toMatch(/Z$/);
+    });
+
+    it('refuses a bad count or from, and a missing job', async () => {
+      expect((await create(JOB)).status).toBe(204);
+      const url = '/api/v1/jobs/group/project/id/schedule';
+      expectErrors(await request(http).get(url).query({ count: 0 }), 400, /^Count: Must be/);
+      expectErrors(await request(http).get(url).query({ count: 101 }), 400, /^Count: Must be/);
+      expectErrors(
+        await request(http).get(url).query({ from: 'soon' }),
+        400,
+        /^From: Must be an RFC 3339 time/,
+      );
+      expectErrors(
+        await request(http).get('/api/v1/jobs/group/project/nope/schedule'),
+        404,
+        /^Job not found$/,
+      );
+    });
+  });
+
   describe('routing', () => {
     it('answers unknown routes with 404 in the envelope', async () => {
       expectErrors(await request(http).get('/api/v1/nothing'), 404, /^Not found$/);

@@ -4,9 +4,11 @@ import type {
   ContainerResponseDto,
   JobResponseDto,
   PendingRunResponseDto,
+  UpcomingScheduleResponseDto,
   TaskLogResponseDto,
   TaskResponseDto,
 } from './dto/job-response.dto';
+import { zonedTime } from './zoned-time';
 
 /** Go's zero time, which the original Rhythm shows for a time that never happened. */
 const NEVER = '0001-01-01T00:00:00Z';
@@ -115,4 +117,20 @@ export function presentPendingRun(run: PendingRun): PendingRunResponseDto {
 
 export function presentTaskLog(stream: TaskLogStream, log: TaskLog): TaskLogResponseDto {
   return { Stream: stream, Offset: log.offset, Size: log.size, Data: log.data };
+}
+
+export function presentSchedule(
+  job: Job,
+  timezone: string,
+  times: readonly Date[],
+): UpcomingScheduleResponseDto {
+  return {
+    Cron: job.schedule.cron,
+    Timezone: timezone,
+    Paused: job.runtime.paused !== null,
+    NextStarts: times.map((time) => ({
+      Time: time.toISOString(),
+      Local: zonedTime(time, timezone),
+    })),
+  };
 }

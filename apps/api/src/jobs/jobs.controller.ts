@@ -26,11 +26,21 @@ import type { Response } from 'express';
 import { Access, Caller } from '../auth/access.decorator';
 import { ApiErrors } from '../http/api-responses.decorator';
 import { CreateJobDto } from './dto/create-job.dto';
-import { PauseJobDto, TaskLogQueryDto, TaskPageQueryDto } from './dto/job-actions.dto';
+import {
+  PauseJobDto,
+  ScheduleQueryDto,
+  TaskLogQueryDto,
+  TaskPageQueryDto,
+} from './dto/job-actions.dto';
 import { GroupPathDto, JobPathDto, ProjectPathDto, TaskPathDto } from './dto/job-path.dto';
-import { JobResponseDto, TaskLogResponseDto, TaskResponseDto } from './dto/job-response.dto';
+import {
+  JobResponseDto,
+  UpcomingScheduleResponseDto,
+  TaskLogResponseDto,
+  TaskResponseDto,
+} from './dto/job-response.dto';
 import { UpdateJobDto } from './dto/update-job.dto';
-import { presentJob, presentTask, presentTaskLog } from './job.presenter';
+import { presentJob, presentSchedule, presentTask, presentTaskLog } from './job.presenter';
 import { jobListBody } from './job-list.stream';
 import { toJobPatch, toJobSpec } from './job-request.mapper';
 import { JobRunnerValidator } from './job-runner.validator';
@@ -175,6 +185,24 @@ export class JobsController {
     const { tasks, total } = await this.jobs.listTasks(path, query.limit, query.offset);
     response.setHeader('X-Total-Count', String(total));
     return tasks.map(presentTask);
+  }
+
+  @Get(':group/:project/:id/schedule')
+  @ApiOperation({
+    summary: "A job's next cron occurrences",
+    description:
+      "Strictly after `from` (default: now), in UTC and as local time in the job's time zone, " +
+      'whose offset shows daylight saving changes. Pauses and queued runs do not enter into it.',
+  })
+  @ApiOkResponse({ type: UpcomingScheduleResponseDto })
+  @ApiErrors(400, 404)
+  @Access({ on: 'path', level: 'readonly' })
+  async schedule(
+    @Param() path: JobPathDto,
+    @Query() query: ScheduleQueryDto,
+  ): Promise<UpcomingScheduleResponseDto> {
+    const upcoming = await this.jobs.upcoming(path, query.count ?? 10, query.from);
+    return presentSchedule(upcoming.job, upcoming.timezone, upcoming.times);
   }
 
   @Post(':group/:project/:id/tasks/:taskId/kill')

@@ -11,6 +11,7 @@ import {
   newJob,
   rescheduleIfChanged,
   timezoneOf,
+  upcomingFireTimes,
 } from '../domain/job';
 import type { JobFilter, JobId } from '../domain/job-id';
 import { JobsError } from '../domain/jobs.errors';
@@ -49,6 +50,18 @@ export class JobsService {
     const job = await this.jobs.get(jobId);
     if (!job) throw JobsError.notFound();
     return job;
+  }
+
+  /** The job's next cron occurrences after `after` (now by default), in its time zone. */
+  async upcoming(
+    jobId: JobId,
+    count: number,
+    after?: Date,
+  ): Promise<{ readonly job: Job; readonly timezone: string; readonly times: Date[] }> {
+    const job = await this.get(jobId);
+    const { defaultTimezone } = this.settings;
+    const times = upcomingFireTimes(job, after ?? this.clock.now(), count, defaultTimezone);
+    return { job, timezone: timezoneOf(job, defaultTimezone), times };
   }
 
   list(filter: JobFilter): Promise<Job[]> {

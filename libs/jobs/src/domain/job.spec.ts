@@ -1,5 +1,5 @@
 import { SAMPLE_SPEC, sampleJob } from '../testing/job-fixtures';
-import { applyJobPatch, INITIAL_RUNTIME, newJob } from './job';
+import { applyJobPatch, INITIAL_RUNTIME, newJob, upcomingFireTimes } from './job';
 import { JobsError, JobsErrorCode } from './jobs.errors';
 
 describe(applyJobPatch.name, () => {
@@ -69,5 +69,43 @@ describe(applyJobPatch.name, () => {
       ...INITIAL_RUNTIME,
       nextFireAt: new Date('2026-01-01T00:01:00Z'),
     });
+  });
+});
+
+describe(upcomingFireTimes.name, () => {
+  const at = (iso: string) => new Date(iso);
+  const withCron = (cron: string, timezone?: string) => ({
+    ...SAMPLE_SPEC,
+    schedule: { ...SAMPLE_SPEC.schedule, cron, ...(timezone && { timezone }) },
+  });
+
+  it('lists occurrences strictly after the instant, in order, in the job time zone', () => {
+    const times = upcomingFireTimes(
+      withCron('0 12 * * *', 'Europe/Warsaw'),
+      at('2026-03-28T11:00:00Z'), // 12:00 in Warsaw: not itself an upcoming occurrence
+      3,
+      'UTC',
+    );
+    // Summer time starts on 2026-03-29: noon in Warsaw moves from 11:00 to 10:00 UTC.
+    expect(times).toEqual([
+      at('2026-03-29T10:00:00Z'),
+      at('2026-03-30T10:00:00Z'),
+      at('2026-03-31T10:00:00Z'),
+    ]);
+  });
+
+  it('uses the default time zone for a job that names none', () => {
+    expect(
+      upcomingFireTimes(withCron('0 12 * * *'), at('2026-07-01T00:00:00Z'), 1, 'Asia/Tokyo'),
+    ).toEqual([at('2026-07-01T03:00:00Z')]);
+  });
+
+  it('finds rare occurrences years apart, and none for a count of 0', () => {
+    const leapDays = withCron('0 0 29 2 *');
+    expect(upcomingFireTimes(leapDays, at('2026-01-01T00:00:00Z'), 2, 'UTC')).toEqual([
+      at('2028-02-29T00:00:00Z'),
+      at('2032-02-29T00:00:00Z'),
+    ]);
+    expect(upcomingFireTimes(leapDays, at('2026-01-01T00:00:00Z'), 0, 'UTC')).toEqual([]);
   });
 });

@@ -170,6 +170,26 @@ export function nextFireAfter(spec: JobSpec, instant: Date, defaultTimezone: str
 }
 
 /**
+ * The next `count` cron occurrences strictly after `instant`, in order (fewer only if the cron
+ * library finds no next one). Pauses and queued runs do not enter into it.
+ */
+export function upcomingFireTimes(
+  spec: JobSpec,
+  instant: Date,
+  count: number,
+  defaultTimezone: string,
+): Date[] {
+  const times: Date[] = [];
+  for (let after = instant; times.length < count;) {
+    const next = nextFireAfter(spec, after, defaultTimezone);
+    if (next === null) break;
+    times.push(next);
+    after = next;
+  }
+  return times;
+}
+
+/**
  * When the scheduler must next look at the job: a run's timeout, a pause's end, or the earliest of
  * its queued, retry and cron occurrences. Null: nothing to do until something changes it.
  */

@@ -45,3 +45,19 @@ export class TaskLogQueryDto {
   @Min(1, { message: 'Must be at least 1' })
   length?: number;
 }
+
+export class ScheduleQueryDto {
+  /** How many occurrences (1-100, default 10). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'Must be an integer' })
+  @Min(1, { message: 'Must be at least 1' })
+  @Max(100, { message: 'Must be at most 100' })
+  count?: number;
+
+  /** RFC 3339 time to count from (default: now); occurrences are strictly after it. */
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate({ message: 'Must be an RFC 3339 time' })
+  from?: Date;
+}

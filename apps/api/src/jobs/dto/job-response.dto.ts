@@ -190,3 +190,26 @@ export class TaskLogResponseDto {
 
   Data!: string;
 }
+
+/** One cron occurrence, in UTC and in the job's time zone (whose offset shows DST). */
+export class OccurrenceResponseDto {
+  /** RFC 3339 in UTC, as NextStart. */
+  Time!: string;
+
+  /** The same instant as local time in the job's time zone, with its offset. */
+  Local!: string;
+}
+
+/** A job's upcoming cron occurrences. */
+export class UpcomingScheduleResponseDto {
+  Cron!: string;
+
+  /** The time zone the cron is read in (the job's, or the server's default). */
+  Timezone!: string;
+
+  /** Whether the job is paused: its occurrences are skipped while it is. */
+  Paused!: boolean;
+
+  @ApiProperty({ type: [OccurrenceResponseDto] })
+  NextStarts!: OccurrenceResponseDto[];
+}
