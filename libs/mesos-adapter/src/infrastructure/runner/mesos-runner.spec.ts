@@ -367,6 +367,28 @@ describe('MesosRunner offer state', () => {
     await waitFor(() => launchedTaskIds(master).includes('g:p:b:1'), 'the late run launched');
   });
 
+  it('gives a run queued while the ACCEPTs are answered an offer of the same event that took nothing', async () => {
+    const master = await FakeMaster.start();
+    const { runner } = await startSuppressed(master);
+    await runner.launch(run('a', 1));
+    master.hold('ACCEPT');
+
+    master.send(offersEvent(offer('o1', 1), offer('o2', 1)));
+    await waitFor(() => master.inFlightOf('ACCEPT') === 1, 'the ACCEPT of o1');
+    const late = runner.launch(run('b', 1));
+    await new Promise((resolve) => setImmediate(resolve)); // the run is queued
+    master.release('ACCEPT');
+    await late;
+
+    await waitFor(() => launchedTaskIds(master).includes('g:p:b:1'), 'the ACCEPT of o2');
+    const accepts = master.calls<AcceptBody>('ACCEPT');
+    expect(accepts.map((call) => call.accept.offer_ids.map((id) => id.value))).toEqual([
+      ['o1'],
+      ['o2'],
+    ]);
+    expect(master.calls('DECLINE')).toHaveLength(0);
+  });
+
   it('declines with the short filter when a run arrives while the offers are being used', async () => {
     const master = await FakeMaster.start();
     const { runner } = await startSuppressed(master);
