@@ -181,6 +181,40 @@ describe.each<StoreKind>(['embedded', 'redis'])(
       expect(missing.status).toBe(404);
     });
 
+    it('pauses a job after the configured number of failed occurrences, until resumed', async () => {
+      await createJob('flaky', { cmd: 'exit 1', pauseafterfailures: 2 });
+      const job = async () =>
+        (await request(http).get('/api/v1/jobs/g/p/flaky')).body as {
+          PauseAfterFailures?: number;
+          ConsecutiveFailures?: number;
+          Paused?: { Since: string };
+        };
+      expect((await request(http).post('/api/v1/jobs/g/p/flaky/run')).status).toBe(204);
+      await waitForTasks('flaky', 1);
+      expect(await job()).toMatchObject({ PauseAfterFailures: 2, ConsecutiveFailures: 1 });
+      expect((await job()).Paused).toBeUndefined();
+      expect((await request(http).post('/api/v1/jobs/g/p/flaky/run')).status).toBe(204);
+      await waitFor(async () => (await job()).Paused !== undefined, 'the automatic pause');
+      expect(await job()).toMatchObject({ ConsecutiveFailures: 2 });
+      // Paused: a run-now is refused, as for a pause by hand.
+      expect((await request(http).post('/api/v1/jobs/g/p/flaky/run')).status).toBe(409);
+      expect((await request(http).post('/api/v1/jobs/g/p/flaky/resume')).status).toBe(204);
+      const resumed = await job();
+      expect(resumed.Paused).toBeUndefined();
+      expect(resumed.ConsecutiveFailures).toBeUndefined();
+      // 0 turns it off.
+      const off = await request(http).put('/api/v1/jobs/g/p/flaky').send({ pauseafterfailures: 0 });
+      expect(off.status).toBe(204);
+      expect((await job()).PauseAfterFailures).toBeUndefined();
+      const bad = await request(http)
+        .put('/api/v1/jobs/g/p/flaky')
+        .send({ pauseafterfailures: -1 });
+      expect(bad.status).toBe(400);
+      expect(bad.body).toEqual({
+        Errors: ['PauseAfterFailures: Must be greater than or equal to 0'],
+      });
+    });
+
     it('kills the run of a job deleted while it runs', async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'rhythm-doomed-'));
       try {

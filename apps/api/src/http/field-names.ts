@@ -12,6 +12,7 @@ const DISPLAY_NAMES: Readonly<Record<string, string>> = {
   maxcatchup: 'MaxCatchUp',
   retrybackoff: 'RetryBackoff',
   maxbackoff: 'MaxBackoff',
+  pauseafterfailures: 'PauseAfterFailures',
   taskId: 'TaskID',
 };
 

@@ -35,6 +35,7 @@ export function toJobSpec(dto: CreateJobDto, runner: JobRunner | undefined): Job
     ...(dto.missedruns ? { missedRuns: toMissedRuns(dto.missedruns) } : {}),
     ...(dto.retrybackoff ? { retryBackoff: toRetryBackoff(dto.retrybackoff) } : {}),
     ...(dto.timeout ? { timeoutSeconds: dto.timeout } : {}),
+    ...(dto.pauseafterfailures ? { pauseAfterFailures: dto.pauseafterfailures } : {}),
     ...(runner ? { runner } : {}),
   };
 }
@@ -101,6 +102,7 @@ export function toJobPatch(dto: UpdateJobDto, runner: JobRunner | undefined): Jo
     missedRuns: dto.missedruns ? toMissedRuns(dto.missedruns) : undefined,
     retryBackoff: dto.retrybackoff ? toRetryBackoff(dto.retrybackoff) : undefined,
     timeoutSeconds: dto.timeout ?? undefined,
+    pauseAfterFailures: dto.pauseafterfailures ?? undefined,
     runner,
   };
 }

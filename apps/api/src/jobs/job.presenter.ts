@@ -62,6 +62,8 @@ export function presentJob(job: Job): JobResponseDto {
       },
     }),
     ...(job.timeoutSeconds !== undefined && { Timeout: job.timeoutSeconds }),
+    ...(job.pauseAfterFailures !== undefined && { PauseAfterFailures: job.pauseAfterFailures }),
+    ...(runtime.consecutiveFailures > 0 && { ConsecutiveFailures: runtime.consecutiveFailures }),
     ...(job.runner && { Runner: { Kind: job.runner.kind, ...job.runner.options } }),
     ...(runtime.paused && {
       Paused: {

@@ -142,7 +142,9 @@ export class JobsService {
     return this.jobs.update(jobId, (job) => {
       if (!job.runtime.paused) return null;
       const nextFireAt = nextFireAfter(job, now, this.settings.defaultTimezone);
-      return { job: { ...job, runtime: { ...job.runtime, paused: null, nextFireAt } } };
+      // A job that paused itself after failures starts counting them again.
+      const runtime = { ...job.runtime, paused: null, nextFireAt, consecutiveFailures: 0 };
+      return { job: { ...job, runtime } };
     });
   }
 

@@ -72,6 +72,16 @@ describe(applyJobPatch.name, () => {
   });
 });
 
+describe('pauseAfterFailures in a patch', () => {
+  it('sets it, keeps it when absent, and removes it with 0', () => {
+    const set = applyJobPatch(sampleJob('g', 'p', 'j'), { pauseAfterFailures: 3 });
+    expect(set.pauseAfterFailures).toBe(3);
+    expect(applyJobPatch(set, { cmd: 'true' }).pauseAfterFailures).toBe(3);
+    const cleared = applyJobPatch(set, { pauseAfterFailures: 0 });
+    expect('pauseAfterFailures' in cleared).toBe(false);
+  });
+});
+
 describe(upcomingFireTimes.name, () => {
   const at = (iso: string) => new Date(iso);
   const withCron = (cron: string, timezone?: string) => ({

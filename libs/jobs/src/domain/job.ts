@@ -64,6 +64,11 @@ export interface JobSpec {
   readonly retryBackoff?: RetryBackoff;
   /** A run still going after this long is killed and recorded as failed; absent: no limit. */
   readonly timeoutSeconds?: number;
+  /**
+   * The job pauses itself once this many occurrences in a row have failed (retries included);
+   * absent: never.
+   */
+  readonly pauseAfterFailures?: number;
   /** Absent: the command runner (Mesos when configured, otherwise local processes). */
   readonly runner?: JobRunner;
 }
@@ -119,6 +124,8 @@ export interface JobRuntime {
   readonly currentAgentId: string;
   /** Retries used by the current occurrence; reset when the next occurrence starts. */
   readonly retries: number;
+  /** Occurrences that failed in a row (after their retries); 0 after a success or a resume. */
+  readonly consecutiveFailures: number;
   /** Increases with every change; the store's compare-and-set compares it. */
   readonly rev: number;
   /** The next cron occurrence not yet started or skipped. */
@@ -141,6 +148,7 @@ export const INITIAL_RUNTIME: JobRuntime = {
   currentTaskId: '',
   currentAgentId: '',
   retries: 0,
+  consecutiveFailures: 0,
   rev: 0,
   nextFireAt: null,
   queue: [],
@@ -233,20 +241,25 @@ export interface JobPatch {
   readonly missedRuns?: MissedRunPolicy;
   readonly retryBackoff?: RetryBackoff;
   readonly timeoutSeconds?: number;
+  /** 0 turns the automatic pause off. */
+  readonly pauseAfterFailures?: number;
   readonly runner?: JobRunner;
 }
 
 export function applyJobPatch(job: Job, patch: JobPatch): Job {
-  const { schedule, container, ...scalars } = patch;
+  const { schedule, container, pauseAfterFailures, ...scalars } = patch;
   const defined = Object.fromEntries(
     Object.entries(scalars).filter(([, value]) => value !== undefined),
   ) as Partial<JobSpec>;
-  return {
+  const patched: Job = {
     ...job,
     ...defined,
     schedule: schedule ? patchSchedule(job.schedule, schedule) : job.schedule,
     container: container ? patchContainer(job.container, container) : job.container,
   };
+  if (pauseAfterFailures === undefined) return patched;
+  const { pauseAfterFailures: _previous, ...rest } = patched;
+  return pauseAfterFailures === 0 ? rest : { ...rest, pauseAfterFailures };
 }
 
 /** A new cron keeps the time zone unless one is given with it. */

@@ -47,6 +47,7 @@ export function decodeRuntime(text: string): JobRuntime {
     currentTaskId: stored.currentTaskId ?? '',
     currentAgentId: stored.currentAgentId ?? '',
     retries: stored.retries ?? 0,
+    consecutiveFailures: stored.consecutiveFailures ?? 0,
     rev: stored.rev ?? 0,
     nextFireAt: date(stored.nextFireAt),
     queue: (stored.queue ?? []).map(decodeOccurrence),

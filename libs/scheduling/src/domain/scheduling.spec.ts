@@ -1,7 +1,7 @@
 import type { Job, JobSpec, JobRuntime } from '@rhythm/jobs';
 import { nextFireAfter, newJob } from '@rhythm/jobs';
 import type { TaskStatusUpdate } from './task-status';
-import { decideDue, type DueDecision } from './run-decisions';
+import { decideDue, KILLED_ON_REQUEST, type DueDecision } from './run-decisions';
 import type { SchedulingContext } from './scheduling-context';
 import { applyTaskUpdate, applyTaskUpdates } from './task-transitions';
 
@@ -363,6 +363,76 @@ describe('retries', () => {
     expect(next.history).toEqual([
       expect.objectContaining({ state: 'Skipped', reason: 'SKIPPED_SUPERSEDED' }),
     ]);
+  });
+});
+
+describe('pause after failures', () => {
+  it('pauses the job once that many occurrences in a row failed, counting each after its retries', () => {
+    let subject = job({ maxRetries: 1, pauseAfterFailures: 2 });
+    subject = finish(
+      decide(subject, '2026-03-01T00:05:00Z').job,
+      'Failed',
+      '2026-03-01T00:05:01Z',
+    ).job;
+    // A failed attempt with a retry left is not yet a failed occurrence.
+    expect(subject.runtime.consecutiveFailures).toBe(0);
+    const retry = subject.runtime.retry?.dueAt.toISOString() ?? '';
+    subject = finish(decide(subject, retry).job, 'Lost', '2026-03-01T00:05:20Z').job;
+    expect(subject.runtime).toMatchObject({ consecutiveFailures: 1, paused: null });
+    subject = finish(
+      decide(subject, '2026-03-01T00:10:00Z').job,
+      'Failed',
+      '2026-03-01T00:10:01Z',
+    ).job;
+    const retry2 = subject.runtime.retry?.dueAt.toISOString() ?? '';
+    subject = finish(decide(subject, retry2).job, 'Failed', '2026-03-01T00:10:30Z').job;
+    expect(subject.runtime).toMatchObject({
+      consecutiveFailures: 2,
+      paused: { since: t('2026-03-01T00:10:30Z'), until: null },
+    });
+    expect(decideDue(subject, ctx('2026-03-01T00:15:00Z'))?.launch ?? null).toBeNull();
+  });
+
+  it('starts counting again after a success, and never counts a kill on request', () => {
+    let subject = job({ pauseAfterFailures: 2 });
+    subject = finish(
+      decide(subject, '2026-03-01T00:05:00Z').job,
+      'Failed',
+      '2026-03-01T00:05:01Z',
+    ).job;
+    expect(subject.runtime.consecutiveFailures).toBe(1);
+    subject = finish(
+      decide(subject, '2026-03-01T00:10:00Z').job,
+      'Finished',
+      '2026-03-01T00:10:01Z',
+    ).job;
+    expect(subject.runtime.consecutiveFailures).toBe(0);
+    subject = finish(
+      decide(subject, '2026-03-01T00:15:00Z').job,
+      'Failed',
+      '2026-03-01T00:15:01Z',
+    ).job;
+    const launched = decide(subject, '2026-03-01T00:20:00Z').job;
+    const run = launched.runtime.run;
+    if (!run) throw new Error('expected a run');
+    const killing = {
+      ...launched,
+      runtime: { ...launched.runtime, run: { ...run, killReason: KILLED_ON_REQUEST } },
+    };
+    subject = finish(killing, 'Killed', '2026-03-01T00:20:05Z').job;
+    expect(subject.runtime).toMatchObject({ consecutiveFailures: 1, paused: null });
+  });
+
+  it('never pauses a job without the setting', () => {
+    let subject = job();
+    for (const minute of ['05', '10', '15']) {
+      subject = finish(
+        decide(subject, `2026-03-01T00:${minute}:00Z`).job,
+        'Failed',
+        `2026-03-01T00:${minute}:01Z`,
+      ).job;
+    }
+    expect(subject.runtime).toMatchObject({ consecutiveFailures: 3, paused: null });
   });
 });
 

@@ -53,6 +53,16 @@ export function applyTaskUpdate(
   // A user who kills a run wants it stopped, not started again.
   const killedOnRequest = update.state === 'Killed' && run.killReason === KILLED_ON_REQUEST;
   const retry = finished || killedOnRequest ? null : nextRetry(job, run, now);
+  // An occurrence has failed for good once its last attempt failed; a kill on request is no failure.
+  const failedForGood = !finished && !killedOnRequest && retry === null;
+  const consecutiveFailures = finished
+    ? 0
+    : job.runtime.consecutiveFailures + (failedForGood ? 1 : 0);
+  const pauses =
+    failedForGood &&
+    job.pauseAfterFailures !== undefined &&
+    consecutiveFailures >= job.pauseAfterFailures &&
+    !job.runtime.paused;
   return {
     job: {
       ...job,
@@ -63,6 +73,8 @@ export function applyTaskUpdate(
         currentAgentId: '',
         run: null,
         retry,
+        consecutiveFailures,
+        ...(pauses && { paused: { since: now, until: null } }),
       },
     },
     history: [record],

@@ -176,6 +176,15 @@ export class JobOptionsDto {
   timeout?: number | null;
 
   /**
+   * The job pauses itself once this many occurrences in a row have failed (each after its
+   * retries); resume it to start counting again. 0 (or absent on create): never.
+   */
+  @IsOptional()
+  @IsInt({ message: 'Must be an integer' })
+  @Min(0, { message: 'Must be greater than or equal to 0' })
+  pauseafterfailures?: number | null;
+
+  /**
    * Runs the job on a runner other than the command runner (Mesos when configured, otherwise
    * local processes): `{"kind": "<runner>", ...options}`. The options each runner takes are in
    * the schemas named `*OptionsDto`; their names match case-insensitively, nested keys keep their

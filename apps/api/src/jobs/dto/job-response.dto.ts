@@ -112,6 +112,12 @@ export class JobResponseDto {
   /** Seconds; present when set. */
   Timeout?: number;
 
+  /** Present when set: failed occurrences in a row after which the job pauses itself. */
+  PauseAfterFailures?: number;
+
+  /** Occurrences that failed in a row (after their retries); present when above 0. */
+  ConsecutiveFailures?: number;
+
   /**
    * Present for jobs on a runner other than the command runner: `Kind`, then the runner's options
    * as the runner spells them.
