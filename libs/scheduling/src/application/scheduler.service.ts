@@ -136,14 +136,17 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       let nextReconcile = Date.now() + this.settings.reconcileIntervalMs;
       while (!term.signal.aborted) {
         const handled = await this.runDueBatch(term);
-        await this.stopOrphanedRuns();
         if (Date.now() >= nextReconcile) {
           // A run committed but not yet handed to its runner would be reported lost.
           await this.settleDue();
           await this.reconcile(term);
           nextReconcile = Date.now() + this.settings.reconcileIntervalMs;
         }
-        if (handled < this.settings.batchSize) await this.sleepUntilDue(term);
+        if (handled < this.settings.batchSize) {
+          // Between bursts only: behind the batch scripts in Redis, it would stall the pipeline.
+          await this.stopOrphanedRuns();
+          await this.sleepUntilDue(term);
+        }
       }
       await this.settleDue();
     } catch (error) {

@@ -367,25 +367,21 @@ describe('retries', () => {
 });
 
 describe('pause after failures', () => {
+  /** Launches what is due at `due` and ends the run in `state` at `end`. */
+  const occurrence = (subject: Job, due: string, state: TaskStatusUpdate['state'], end: string) =>
+    finish(decide(subject, due).job, state, end).job;
+
   it('pauses the job once that many occurrences in a row failed, counting each after its retries', () => {
     let subject = job({ maxRetries: 1, pauseAfterFailures: 2 });
-    subject = finish(
-      decide(subject, '2026-03-01T00:05:00Z').job,
-      'Failed',
-      '2026-03-01T00:05:01Z',
-    ).job;
+    subject = occurrence(subject, '2026-03-01T00:05:00Z', 'Failed', '2026-03-01T00:05:01Z');
     // A failed attempt with a retry left is not yet a failed occurrence.
     expect(subject.runtime.consecutiveFailures).toBe(0);
     const retry = subject.runtime.retry?.dueAt.toISOString() ?? '';
-    subject = finish(decide(subject, retry).job, 'Lost', '2026-03-01T00:05:20Z').job;
+    subject = occurrence(subject, retry, 'Lost', '2026-03-01T00:05:20Z');
     expect(subject.runtime).toMatchObject({ consecutiveFailures: 1, paused: null });
-    subject = finish(
-      decide(subject, '2026-03-01T00:10:00Z').job,
-      'Failed',
-      '2026-03-01T00:10:01Z',
-    ).job;
+    subject = occurrence(subject, '2026-03-01T00:10:00Z', 'Failed', '2026-03-01T00:10:01Z');
     const retry2 = subject.runtime.retry?.dueAt.toISOString() ?? '';
-    subject = finish(decide(subject, retry2).job, 'Failed', '2026-03-01T00:10:30Z').job;
+    subject = occurrence(subject, retry2, 'Failed', '2026-03-01T00:10:30Z');
     expect(subject.runtime).toMatchObject({
       consecutiveFailures: 2,
       paused: { since: t('2026-03-01T00:10:30Z'), until: null },
@@ -395,23 +391,11 @@ describe('pause after failures', () => {
 
   it('starts counting again after a success, and never counts a kill on request', () => {
     let subject = job({ pauseAfterFailures: 2 });
-    subject = finish(
-      decide(subject, '2026-03-01T00:05:00Z').job,
-      'Failed',
-      '2026-03-01T00:05:01Z',
-    ).job;
+    subject = occurrence(subject, '2026-03-01T00:05:00Z', 'Failed', '2026-03-01T00:05:01Z');
     expect(subject.runtime.consecutiveFailures).toBe(1);
-    subject = finish(
-      decide(subject, '2026-03-01T00:10:00Z').job,
-      'Finished',
-      '2026-03-01T00:10:01Z',
-    ).job;
+    subject = occurrence(subject, '2026-03-01T00:10:00Z', 'Finished', '2026-03-01T00:10:01Z');
     expect(subject.runtime.consecutiveFailures).toBe(0);
-    subject = finish(
-      decide(subject, '2026-03-01T00:15:00Z').job,
-      'Failed',
-      '2026-03-01T00:15:01Z',
-    ).job;
+    subject = occurrence(subject, '2026-03-01T00:15:00Z', 'Failed', '2026-03-01T00:15:01Z');
     const launched = decide(subject, '2026-03-01T00:20:00Z').job;
     const run = launched.runtime.run;
     if (!run) throw new Error('expected a run');
@@ -426,11 +410,12 @@ describe('pause after failures', () => {
   it('never pauses a job without the setting', () => {
     let subject = job();
     for (const minute of ['05', '10', '15']) {
-      subject = finish(
-        decide(subject, `2026-03-01T00:${minute}:00Z`).job,
+      subject = occurrence(
+        subject,
+        `2026-03-01T00:${minute}:00Z`,
         'Failed',
         `2026-03-01T00:${minute}:01Z`,
-      ).job;
+      );
     }
     expect(subject.runtime).toMatchObject({ consecutiveFailures: 3, paused: null });
   });
