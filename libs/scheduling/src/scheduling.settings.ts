@@ -12,7 +12,7 @@ export interface SchedulingSettings {
 
 export const DEFAULT_SCHEDULING_SETTINGS: SchedulingSettings = {
   pollIntervalMs: 500,
-  batchSize: 500,
+  batchSize: 2_000,
   concurrency: 32,
   reconcileIntervalMs: 30_000,
 };
