@@ -167,7 +167,12 @@ describe('failover between Rhythm processes on one Redis', () => {
           store.update({ group: 'g', project: 'p', id }, (job) => ({
             job: {
               ...job,
-              schedule: { type: 'Cron', cron: '* * * * *' },
+              // Fires at this minute only (daily): a test that crosses a minute boundary must not
+              // see the next occurrence as a second launch.
+              schedule: {
+                type: 'Cron',
+                cron: `${dueAt.getUTCMinutes()} ${dueAt.getUTCHours()} * * *`,
+              },
               runtime: { ...job.runtime, nextFireAt: dueAt },
             },
           })),
