@@ -17,6 +17,7 @@ import {
   type JobBatchResult,
   type JobId,
   type JobRepository,
+  type OrphanedRun,
   type JobsSettings,
 } from '@rhythm/jobs';
 import { decideDue, type DueDecision } from '../domain/run-decisions';
@@ -480,7 +481,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
    * runner this server lacks is forgotten too; a kill that fails is tried again next time.
    */
   private async stopOrphanedRuns(): Promise<void> {
-    let orphans;
+    let orphans: OrphanedRun[];
     try {
       orphans = await this.jobs.listOrphanedRuns();
     } catch (error) {
@@ -491,10 +492,11 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     const stopped: string[] = [];
     await Promise.all(
       orphans.map(async ({ taskId, runner }) => {
+        const target = this.runnerOf(runner);
         try {
-          await this.runners.get(runner)?.kill(taskId);
+          await target?.kill(taskId);
           stopped.push(taskId);
-          this.logger.log({ msg: 'killed the run of a deleted job', taskId, runner });
+          if (target) this.logger.log({ msg: 'killed the run of a deleted job', taskId, runner });
         } catch (error) {
           this.logger.warn({
             msg: 'cannot kill the run of a deleted job',

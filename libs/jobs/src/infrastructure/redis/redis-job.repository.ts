@@ -229,13 +229,13 @@ export class RedisJobRepository implements JobRepository {
     const writes: Array<{ readonly index: number; readonly job: Job }> = [];
     pending.forEach((index, i) => {
       const [spec, runtime] = stored[i];
-      const { change } = changes[index];
+      const { jobId, change } = changes[index];
       if (spec === null || runtime === null) {
         results[index] = { status: 'not-found' };
         return;
       }
       // Not from the cache: a job read to be changed is about to be stored anew.
-      const current = decodeJob(changes[index].jobId, spec, runtime);
+      const current = decodeJob(jobId, spec, runtime);
       const proposed = change(current);
       if (!proposed) {
         results[index] = { status: 'unchanged', job: current };
